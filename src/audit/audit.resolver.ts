@@ -1,0 +1,51 @@
+import { Max, MaxLength, Min } from "class-validator";
+import { Args, ArgsType, Field, Int, Query, Resolver } from "type-graphql";
+import { Role } from "../auth/role";
+import { badInput } from "../common/errors";
+import { Auth } from "../graphql/auth";
+import { AuditService } from "./audit.service";
+import { AuditChainVerificationType, AuditConnectionType, AuditEntryType, AuditFilterInput } from "./audit.types";
+
+const AUDIT_PAGE_MAX = 200;
+
+@ArgsType()
+class AuditLogArgs {
+  @Field(() => Int, { defaultValue: 50 })
+  @Min(1)
+  @Max(AUDIT_PAGE_MAX)
+  first!: number;
+
+  @Field(() => String, { nullable: true })
+  @MaxLength(32)
+  after?: string;
+
+  @Field(() => AuditFilterInput, { nullable: true })
+  filter?: AuditFilterInput;
+}
+
+const cursorOf = (position: number) => Buffer.from(`audit:${position}`).toString("base64url");
+
+function positionOf(cursor: string): number {
+  const match = /^audit:(\d{1,15})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+  if (!match) throw badInput("after is not a valid cursor", "after");
+  return Number(match[1]);
+}
+
+@Resolver()
+export class AuditResolver {
+  constructor(private readonly audit: AuditService) {}
+
+  @Auth(Role.COMPLIANCE_ADMINISTRATOR)
+  @Query(() => AuditConnectionType, { description: "Newest first." })
+  async auditLog(@Args(() => AuditLogArgs) args: AuditLogArgs): Promise<AuditConnectionType> {
+    const page = await this.audit.list(args.first, args.after ? positionOf(args.after) : undefined, args.filter ?? {});
+    const edges = page.entries.map((entry) => ({ cursor: cursorOf(entry.position), node: entry as AuditEntryType }));
+    return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+  }
+
+  @Auth(Role.COMPLIANCE_ADMINISTRATOR)
+  @Query(() => AuditChainVerificationType, { description: "Recomputes every hash in the chain; detects altered, removed or reordered entries." })
+  async verifyAuditChain(): Promise<AuditChainVerificationType> {
+    return this.audit.verify();
+  }
+}

@@ -1,0 +1,9 @@
+export enum Role {
+  AGENT = "AGENT",
+  TEAM_MANAGER = "TEAM_MANAGER",
+  ADMINISTRATOR = "ADMINISTRATOR",
+  COMPLIANCE_ADMINISTRATOR = "COMPLIANCE_ADMINISTRATOR",
+  API_USER = "API_USER",
+}
+
+export const ALL_ROLES: readonly Role[] = Object.values(Role);

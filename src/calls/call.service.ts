@@ -1,0 +1,164 @@
+import { DataSource } from "typeorm";
+import { AuditAction } from "../audit/audit-action";
+import { AuditService } from "../audit/audit.service";
+import { Role } from "../auth/role";
+import type { Viewer } from "../auth/viewer";
+import { badInput, DomainError, ErrorCode, notFound } from "../common/errors";
+import { newId } from "../common/ids";
+import { CustomerService } from "../customers/customer.service";
+import { isUniqueViolation } from "../database/errors";
+import { TransactionRunner } from "../database/transaction";
+import { TimelineChangeKind } from "../events/topics";
+import type { RecordingFinalizer } from "../recordings/recording-finalizer";
+import { RecordingEventPublisher } from "../recordings/recording-events";
+import { ControlSource, HoldReleaseKind, RecordingState } from "../recordings/recording-state";
+import {
+  activeHolds,
+  closePauseInterval,
+  holdSnapshot,
+  releaseHolds,
+  stateChangedEvent,
+  timelineEvent,
+  transition,
+} from "../recordings/recording-store";
+import { RecordingEntity } from "../recordings/recording.entity";
+import { UserService } from "../users/user.service";
+import { CallEntity, CallStatus } from "./call.entity";
+
+export interface StartCallCommand {
+  customerId: string;
+  agentRef: string;
+  externalRef?: string;
+  source?: ControlSource;
+}
+
+export interface CallWithRecording {
+  call: CallEntity;
+  recording: RecordingEntity;
+}
+
+export const EXTERNAL_REF_MAX = 64;
+
+export class CallService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly transactions: TransactionRunner,
+    private readonly users: UserService,
+    private readonly customers: CustomerService,
+    private readonly audit: AuditService,
+    private readonly events: RecordingEventPublisher,
+    private finalizer: RecordingFinalizer,
+  ) {}
+
+  /** The media plane replaces the finalizer so that a recording becomes available when its MP3 is ready. */
+  useFinalizer(finalizer: RecordingFinalizer): void {
+    this.finalizer = finalizer;
+  }
+
+  async get(callId: string): Promise<CallEntity> {
+    const call = await this.dataSource.getRepository(CallEntity).findOne({ where: { id: callId } });
+    if (!call) throw notFound("Call", callId);
+    return call;
+  }
+
+  /** Starts a call and its recording, which begins RECORDING at sequence 1. */
+  async start(actor: Viewer | undefined, requestId: string, command: StartCallCommand): Promise<CallWithRecording> {
+    const externalRef = command.externalRef?.trim() || null;
+    if (externalRef && externalRef.length > EXTERNAL_REF_MAX) throw badInput(`externalRef must be at most ${EXTERNAL_REF_MAX} characters`, "externalRef");
+    const customer = await this.customers.get(command.customerId);
+    const agent = await this.users.getByReference(command.agentRef, "Agent");
+    if (!(await this.users.rolesOf(agent.id)).includes(Role.AGENT)) {
+      throw badInput(`user ${agent.email} is not an agent`, "agentId");
+    }
+    const source = command.source ?? ControlSource.API;
+    try {
+      return await this.transactions.run(async (uow) => {
+        if (await uow.manager.findOne(CallEntity, { where: { activeAgentKey: agent.id } })) throw agentBusy(agent.email);
+        const now = new Date();
+        const call = uow.manager.create(CallEntity, {
+          id: newId(),
+          customerId: customer.id,
+          agentId: agent.id,
+          status: CallStatus.ACTIVE,
+          activeAgentKey: agent.id,
+          externalRef,
+          startedAt: now,
+          endedAt: null,
+        });
+        await uow.manager.insert(CallEntity, call);
+        const recording = uow.manager.create(RecordingEntity, {
+          id: newId(),
+          callId: call.id,
+          customerId: customer.id,
+          agentId: agent.id,
+          state: RecordingState.RECORDING,
+          sequence: 1,
+          startedAt: now,
+          endedAt: null,
+          durationMs: null,
+          sizeBytes: null,
+          sha256: null,
+          deletedAt: null,
+          deletedById: null,
+          deletionReason: null,
+          updatedAt: now,
+        });
+        await uow.manager.insert(RecordingEntity, recording);
+        await this.audit.append(uow, {
+          actor,
+          action: AuditAction.CALL_STARTED,
+          targetType: "CALL",
+          targetId: call.id,
+          details: { customerId: customer.id, agentId: agent.id, recordingId: recording.id, externalRef },
+          requestId,
+        });
+        this.events.stateChanged(uow, stateChangedEvent(recording, null, actor?.userId ?? null, source, [], now));
+        this.events.timelineChanged(uow, timelineEvent(TimelineChangeKind.CALL_STARTED, recording, now));
+        return { call, recording };
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw agentBusy(agent.email);
+      throw error;
+    }
+  }
+
+  /** Ends the call: every hold is released, the recording goes to PROCESSING, then to the finalizer. Idempotent. */
+  async end(actor: Viewer | undefined, requestId: string, callId: string, source = ControlSource.API): Promise<CallWithRecording> {
+    const result = await this.transactions.run(async (uow) => {
+      const call = await uow.manager.findOne(CallEntity, { where: { id: callId }, lock: uow.lock });
+      if (!call) throw notFound("Call", callId);
+      const recording = await uow.manager.findOne(RecordingEntity, { where: { callId }, lock: uow.lock });
+      if (!recording) throw new Error(`call ${callId} has no recording`);
+      if (call.status === CallStatus.ENDED) return { call, recording, ended: false };
+
+      const now = new Date();
+      const previousState = recording.state;
+      const holds = await activeHolds(uow.manager, recording.id);
+      await releaseHolds(uow, holds, null, HoldReleaseKind.CALL_ENDED, now);
+      if (previousState === RecordingState.PAUSED) await closePauseInterval(uow, recording, now);
+      const durationMs = now.getTime() - recording.startedAt.getTime();
+      await transition(uow, recording, RecordingState.PROCESSING, now, { endedAt: now, durationMs });
+      await uow.manager.update(CallEntity, { id: call.id }, { status: CallStatus.ENDED, endedAt: now, activeAgentKey: null });
+      Object.assign(call, { status: CallStatus.ENDED, endedAt: now, activeAgentKey: null });
+      await this.audit.append(uow, {
+        actor,
+        action: AuditAction.CALL_ENDED,
+        targetType: "CALL",
+        targetId: call.id,
+        details: { recordingId: recording.id, durationMs, previousState, releasedHolds: holds.map(holdSnapshot) },
+        requestId,
+      });
+      this.events.stateChanged(uow, stateChangedEvent(recording, previousState, actor?.userId ?? null, source, [], now));
+      this.events.timelineChanged(uow, timelineEvent(TimelineChangeKind.CALL_ENDED, recording, now));
+      return { call, recording, ended: true };
+    });
+    if (result.ended) {
+      await this.finalizer.finalize(result.recording.id);
+      const refreshed = await this.dataSource.getRepository(RecordingEntity).findOne({ where: { id: result.recording.id } });
+      if (refreshed) result.recording = refreshed;
+    }
+    return { call: result.call, recording: result.recording };
+  }
+}
+
+const agentBusy = (agent: string) => new DomainError(ErrorCode.AgentBusy, `agent ${agent} is already on a live call`);

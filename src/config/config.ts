@@ -1,0 +1,97 @@
+import path from "node:path";
+
+export type NodeEnv = "development" | "production" | "test";
+
+export type DatabaseConfig =
+  | { kind: "sqlite"; file: string }
+  | { kind: "mysql"; url: string };
+
+export type JwtConfig =
+  | { mode: "secret"; secret: string | undefined; issuer: string; audience: string }
+  | { mode: "jwks"; jwksUrl: string; issuer: string; audience: string };
+
+export interface Config {
+  port: number;
+  nodeEnv: NodeEnv;
+  dataDir: string;
+  database: DatabaseConfig;
+  redisUrl: string | undefined;
+  jwt: JwtConfig;
+  seedDemo: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const NODE_ENVS: readonly NodeEnv[] = ["development", "production", "test"];
+const MIN_SECRET_LENGTH = 32;
+
+function parseBoolean(name: string, raw: string | undefined, problems: string[]): boolean | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  if (["true", "1", "yes"].includes(raw.toLowerCase())) return true;
+  if (["false", "0", "no"].includes(raw.toLowerCase())) return false;
+  problems.push(`${name} must be true or false (got "${raw}")`);
+  return undefined;
+}
+
+function parseUrl(name: string, raw: string, protocols: string[], problems: string[]): string | undefined {
+  try {
+    const url = new URL(raw);
+    if (!protocols.includes(url.protocol)) {
+      problems.push(`${name} must start with ${protocols.map((p) => `${p}//`).join(" or ")} (got "${url.protocol}//…")`);
+      return undefined;
+    }
+    return raw;
+  } catch {
+    problems.push(`${name} is not a valid URL`);
+    return undefined;
+  }
+}
+
+/** Reads and validates every setting the service uses; the only place that touches process.env. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+
+  const nodeEnv = (env.NODE_ENV || "development") as NodeEnv;
+  if (!NODE_ENVS.includes(nodeEnv)) problems.push(`NODE_ENV must be one of ${NODE_ENVS.join(", ")} (got "${env.NODE_ENV}")`);
+
+  let port = 4000;
+  if (env.PORT !== undefined && env.PORT !== "") {
+    port = Number(env.PORT);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`PORT must be an integer from 0 to 65535 (got "${env.PORT}")`);
+  }
+
+  const dataDir = path.resolve(env.DATA_DIR || "./data");
+
+  let database: DatabaseConfig = { kind: "sqlite", file: path.join(dataDir, "callvault.sqlite") };
+  if (env.DATABASE_URL) {
+    const url = parseUrl("DATABASE_URL", env.DATABASE_URL, ["mysql:", "mariadb:"], problems);
+    if (url) database = { kind: "mysql", url: url.replace(/^mariadb:/, "mysql:") };
+  }
+
+  const redisUrl = env.REDIS_URL ? parseUrl("REDIS_URL", env.REDIS_URL, ["redis:", "rediss:"], problems) : undefined;
+
+  const issuer = env.JWT_ISSUER || "callvault";
+  const audience = env.JWT_AUDIENCE || "callvault";
+  let jwt: JwtConfig = { mode: "secret", secret: undefined, issuer, audience };
+  if (env.JWT_SECRET && env.JWKS_URL) {
+    problems.push("set either JWT_SECRET (HS256) or JWKS_URL (RS256/ES256), not both");
+  } else if (env.JWKS_URL) {
+    const jwksUrl = parseUrl("JWKS_URL", env.JWKS_URL, ["https:", "http:"], problems);
+    if (jwksUrl) jwt = { mode: "jwks", jwksUrl, issuer, audience };
+  } else if (env.JWT_SECRET) {
+    if (env.JWT_SECRET.length < MIN_SECRET_LENGTH) problems.push(`JWT_SECRET must be at least ${MIN_SECRET_LENGTH} characters`);
+    jwt = { mode: "secret", secret: env.JWT_SECRET, issuer, audience };
+  } else if (nodeEnv === "production") {
+    problems.push("in production set JWT_SECRET or JWKS_URL (the generated development secret is not used in production)");
+  }
+
+  const seedDemo = parseBoolean("SEED_DEMO", env.SEED_DEMO, problems) ?? database.kind === "sqlite";
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { port, nodeEnv, dataDir, database, redisUrl, jwt, seedDemo };
+}

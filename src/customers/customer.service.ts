@@ -1,0 +1,40 @@
+import { DataSource } from "typeorm";
+import { AuditAction } from "../audit/audit-action";
+import { AuditService } from "../audit/audit.service";
+import type { Viewer } from "../auth/viewer";
+import { badInput, notFound } from "../common/errors";
+import { newId } from "../common/ids";
+import { TransactionRunner } from "../database/transaction";
+import { CustomerEntity } from "./customer.entity";
+
+export class CustomerService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly transactions: TransactionRunner,
+    private readonly audit: AuditService,
+  ) {}
+
+  async get(id: string): Promise<CustomerEntity> {
+    const customer = await this.dataSource.getRepository(CustomerEntity).findOne({ where: { id } });
+    if (!customer) throw notFound("Customer", id);
+    return customer;
+  }
+
+  async create(actor: Viewer | undefined, requestId: string, name: string): Promise<CustomerEntity> {
+    const trimmed = name.trim();
+    if (!trimmed) throw badInput("name must not be empty", "name");
+    return this.transactions.run(async (uow) => {
+      const customer = uow.manager.create(CustomerEntity, { id: newId(), name: trimmed, createdAt: new Date() });
+      await uow.manager.insert(CustomerEntity, customer);
+      await this.audit.append(uow, {
+        actor,
+        action: AuditAction.CUSTOMER_CREATED,
+        targetType: "CUSTOMER",
+        targetId: customer.id,
+        details: { name: trimmed },
+        requestId,
+      });
+      return customer;
+    });
+  }
+}

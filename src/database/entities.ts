@@ -1,0 +1,21 @@
+import { AuditEntryEntity } from "../audit/audit-entry.entity";
+import { AuditHeadEntity } from "../audit/audit-head.entity";
+import { CallEntity } from "../calls/call.entity";
+import { CustomerEntity } from "../customers/customer.entity";
+import { PauseHoldEntity } from "../recordings/pause-hold.entity";
+import { PauseIntervalEntity } from "../recordings/pause-interval.entity";
+import { RecordingEntity } from "../recordings/recording.entity";
+import { UserRoleEntity } from "../users/user-role.entity";
+import { UserEntity } from "../users/user.entity";
+
+export const ENTITIES = [
+  UserEntity,
+  UserRoleEntity,
+  CustomerEntity,
+  CallEntity,
+  RecordingEntity,
+  PauseIntervalEntity,
+  PauseHoldEntity,
+  AuditEntryEntity,
+  AuditHeadEntity,
+];

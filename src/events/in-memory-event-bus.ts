@@ -1,0 +1,19 @@
+import type { EventBus } from "./event-bus";
+import { LocalFanout } from "./local-fanout";
+import type { Topic, Topics } from "./topics";
+
+export class InMemoryEventBus implements EventBus {
+  private readonly fanout = new LocalFanout();
+
+  async publish<T extends Topic>(topic: T, payload: Topics[T]): Promise<void> {
+    this.fanout.deliver(topic, payload);
+  }
+
+  async subscribe<T extends Topic>(topic: T): Promise<AsyncIterableIterator<Topics[T]>> {
+    return this.fanout.add(topic);
+  }
+
+  async close(): Promise<void> {
+    this.fanout.closeAll();
+  }
+}

@@ -1,0 +1,51 @@
+import type { ControlSource, RecordingState } from "../recordings/recording-state";
+
+/** Wire shape of an active hold inside an event: plain JSON, so it can cross instances through Redis. */
+export interface HoldSnapshot {
+  id: string;
+  holderId: string;
+  holdKey: string;
+  reason: string | null;
+  source: ControlSource;
+  createdAt: string;
+}
+
+export interface RecordingStateChangedEvent {
+  recordingId: string;
+  callId: string;
+  agentId: string;
+  customerId: string;
+  sequence: number;
+  previousState: RecordingState | null;
+  state: RecordingState;
+  actorId: string | null;
+  source: ControlSource;
+  activeHolds: HoldSnapshot[];
+  occurredAt: string;
+}
+
+export enum TimelineChangeKind {
+  SNAPSHOT = "SNAPSHOT",
+  CALL_STARTED = "CALL_STARTED",
+  CALL_ENDED = "CALL_ENDED",
+  RECORDING_AVAILABLE = "RECORDING_AVAILABLE",
+  RECORDING_FAILED = "RECORDING_FAILED",
+  RECORDING_REDACTED = "RECORDING_REDACTED",
+  RECORDING_DELETED = "RECORDING_DELETED",
+}
+
+export interface CustomerTimelineChangedEvent {
+  kind: TimelineChangeKind;
+  customerId: string;
+  agentId: string;
+  recordingId: string;
+  callId: string;
+  occurredAt: string;
+}
+
+export interface Topics {
+  RECORDING_STATE_CHANGED: RecordingStateChangedEvent;
+  CUSTOMER_TIMELINE_CHANGED: CustomerTimelineChangedEvent;
+}
+
+export type Topic = keyof Topics;

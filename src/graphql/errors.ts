@@ -1,0 +1,91 @@
+import { GraphQLError, GraphQLFormattedError } from "graphql";
+import { ArgumentValidationError, MiddlewareFn } from "type-graphql";
+import { DomainError } from "../common/errors";
+import type { GraphQLContext } from "./context";
+
+const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401 };
+
+export function toGraphQLError(error: DomainError): GraphQLError {
+  const http = HTTP_STATUS[error.code] ? { http: { status: HTTP_STATUS[error.code] } } : {};
+  return new GraphQLError(error.message, { extensions: { code: error.code, ...error.details, ...http } });
+}
+
+/** Maps domain errors raised by services to GraphQL errors with a stable extensions.code. */
+export const domainErrorMiddleware: MiddlewareFn<GraphQLContext> = async (_action, next) => {
+  try {
+    return await next();
+  } catch (error) {
+    if (error instanceof DomainError) throw toGraphQLError(error);
+    throw error;
+  }
+};
+
+const SAFE_CODES = new Set([
+  "UNAUTHENTICATED",
+  "FORBIDDEN",
+  "NOT_FOUND",
+  "BAD_USER_INPUT",
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "BAD_REQUEST",
+  "PERSISTED_QUERY_NOT_FOUND",
+  "PERSISTED_QUERY_NOT_SUPPORTED",
+  "OPERATION_RESOLUTION_FAILURE",
+  "NO_LIVE_RECORDING",
+  "RECORDING_NOT_LIVE",
+  "RECORDING_IN_PROGRESS",
+  "RECORDING_NOT_AVAILABLE",
+  "CALL_NOT_ACTIVE",
+  "AGENT_BUSY",
+  "CONFLICT",
+  "RATE_LIMITED",
+  "QUERY_TOO_COMPLEX",
+  "TOO_MANY_SUBSCRIPTIONS",
+]);
+
+export interface ErrorFormatOptions {
+  maskInternalErrors: boolean;
+  log: (message: string, error: unknown) => void;
+}
+
+/**
+ * One formatter for both transports. Expected errors pass through with their code; anything else is
+ * logged with the request id and, in production, replaced by a generic message (no stack, no SQL).
+ */
+export function createErrorFormatter(options: ErrorFormatOptions) {
+  return (formatted: GraphQLFormattedError, error: unknown, requestId?: string): GraphQLFormattedError => {
+    const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+    if (original instanceof ArgumentValidationError) {
+      return { ...formatted, extensions: { code: "BAD_USER_INPUT", validationErrors: validationSummary(original) } };
+    }
+    const code = formatted.extensions?.code as string | undefined;
+    if (code && SAFE_CODES.has(code)) {
+      const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    options.log(`unexpected error${requestId ? ` (request ${requestId})` : ""}`, original);
+    if (!options.maskInternalErrors) return formatted;
+    return {
+      message: "Internal server error",
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: "INTERNAL_SERVER_ERROR", ...(requestId ? { requestId } : {}) },
+    };
+  };
+}
+
+interface FieldProblem {
+  property: string;
+  constraints?: Record<string, string>;
+  children?: FieldProblem[];
+}
+
+/** Field names and messages only: class-validator's objects also carry the submitted values. */
+function validationSummary(error: ArgumentValidationError) {
+  const summarize = (problem: FieldProblem): unknown => ({
+    property: problem.property,
+    constraints: problem.constraints,
+    ...(problem.children?.length ? { children: problem.children.map(summarize) } : {}),
+  });
+  return ((error.extensions.validationErrors ?? []) as FieldProblem[]).map(summarize);
+}

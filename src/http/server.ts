@@ -1,0 +1,170 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import { ApolloServer, ApolloServerPlugin } from "@apollo/server";
+import { expressMiddleware } from "@as-integrations/express5";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import cors from "cors";
+import express, { ErrorRequestHandler, Express } from "express";
+import { GraphQLError, GraphQLFormattedError, GraphQLSchema } from "graphql";
+import { WebSocketServer } from "ws";
+import type { Authenticator } from "../auth/authenticator";
+import { DomainError } from "../common/errors";
+import type { GraphQLContext, SubscriptionStreams } from "../graphql/context";
+import { createErrorFormatter, toGraphQLError } from "../graphql/errors";
+import { complexityErrors, LIMITS, validationRules } from "../graphql/limits";
+import { attachGraphQLWs } from "./graphql-ws";
+import { requestIdFrom } from "./request-id";
+
+export const GRAPHQL_PATH = "/graphql";
+
+export interface HttpServerOptions {
+  port: number;
+  host?: string;
+  schema: GraphQLSchema;
+  authenticator: Authenticator;
+  streams: SubscriptionStreams;
+  production: boolean;
+  log: (message: string, error?: unknown) => void;
+  /** Further routes (e.g. the media download) mounted before GraphQL. */
+  routes?: (app: Express) => void;
+  /** Further WebSocket endpoints by path (e.g. audio ingest); upgrades to other paths are refused. */
+  webSockets?: Record<string, WebSocketServer>;
+  health?: () => Promise<void>;
+}
+
+export interface RunningHttpServer {
+  url: string;
+  port: number;
+  httpServer: http.Server;
+  close(): Promise<void>;
+}
+
+declare module "http" {
+  interface IncomingMessage {
+    requestId?: string;
+  }
+}
+
+export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+  const app = express();
+  app.disable("x-powered-by");
+  const httpServer = http.createServer(app);
+  const format = createErrorFormatter({ maskInternalErrors: options.production, log: options.log });
+
+  const graphqlWs = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxPayloadBytes });
+  const wsCleanup = attachGraphQLWs(graphqlWs, {
+    schema: options.schema,
+    authenticator: options.authenticator,
+    streams: options.streams,
+    production: options.production,
+    formatError: (error, requestId) => format(error.toJSON(), error, requestId) as ReturnType<GraphQLError["toJSON"]>,
+  });
+  const sockets: Record<string, WebSocketServer> = { [GRAPHQL_PATH]: graphqlWs, ...options.webSockets };
+  httpServer.on("upgrade", (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = new URL(request.url ?? "/", "http://localhost").pathname;
+    const target = sockets[path];
+    if (!target) {
+      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    target.handleUpgrade(request, socket, head, (ws) => target.emit("connection", ws, request));
+  });
+
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema: options.schema,
+    introspection: !options.production,
+    validationRules: validationRules(options.production),
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted: GraphQLFormattedError, error: unknown) => format(formatted, error),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              await wsCleanup.dispose();
+            },
+          };
+        },
+      },
+      complexityPlugin(options.schema),
+      options.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
+    ],
+  });
+  await apollo.start();
+
+  app.use((req, res, next) => {
+    req.requestId = requestIdFrom(req.headers["x-request-id"]);
+    res.setHeader("X-Request-Id", req.requestId);
+    next();
+  });
+  app.get("/health", async (_req, res) => {
+    try {
+      await options.health?.();
+      res.json({ status: "ok" });
+    } catch {
+      res.status(503).json({ status: "unavailable" });
+    }
+  });
+  options.routes?.(app);
+  app.use(
+    GRAPHQL_PATH,
+    cors<cors.CorsRequest>(),
+    express.json({ limit: LIMITS.maxPayloadBytes }),
+    expressMiddleware(apollo, {
+      context: async ({ req }): Promise<GraphQLContext> => {
+        try {
+          const viewer = await options.authenticator.authenticate(req.headers.authorization);
+          return { viewer, requestId: req.requestId ?? requestIdFrom(undefined), streams: options.streams };
+        } catch (error) {
+          if (error instanceof DomainError) throw toGraphQLError(error);
+          throw error;
+        }
+      },
+    }),
+  );
+  app.use(jsonErrors(options.log));
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(options.port, options.host ?? "0.0.0.0", () => resolve());
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  return {
+    url: `http://localhost:${port}${GRAPHQL_PATH}`,
+    port,
+    httpServer,
+    async close() {
+      for (const ws of Object.values(sockets)) for (const client of ws.clients) client.terminate();
+      await apollo.stop();
+      for (const ws of Object.values(sockets)) ws.close();
+    },
+  };
+}
+
+function complexityPlugin(schema: GraphQLSchema): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, request }) {
+          const [error] = complexityErrors(schema, document, request.variables, request.operationName);
+          if (error) throw error;
+        },
+      };
+    },
+  };
+}
+
+/** Body-parser and other middleware failures answer in GraphQL's error shape, never as an HTML page. */
+function jsonErrors(log: (message: string, error?: unknown) => void): ErrorRequestHandler {
+  return (error, req, res, next) => {
+    if (res.headersSent) return next(error);
+    const status = typeof error?.status === "number" ? error.status : 500;
+    const code = status === 413 ? "PAYLOAD_TOO_LARGE" : status < 500 ? "BAD_REQUEST" : "INTERNAL_SERVER_ERROR";
+    if (status >= 500) log(`request ${req.requestId} failed`, error);
+    res.status(status).json({ errors: [{ message: status < 500 ? String(error.message) : "Internal server error", extensions: { code } }] });
+  };
+}

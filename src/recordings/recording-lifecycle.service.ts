@@ -1,0 +1,45 @@
+import { TransactionRunner } from "../database/transaction";
+import { TimelineChangeKind } from "../events/topics";
+import type { RecordingFinalizer } from "./recording-finalizer";
+import { RecordingEventPublisher } from "./recording-events";
+import { ControlSource, RecordingState } from "./recording-state";
+import { lockRecording, stateChangedEvent, timelineEvent, transition } from "./recording-store";
+
+export interface ProducedAudio {
+  durationMs: number;
+  sizeBytes: number;
+  sha256: string;
+}
+
+/** The system-driven end of a recording's life: PROCESSING → AVAILABLE or FAILED. */
+export class RecordingLifecycleService implements RecordingFinalizer {
+  constructor(
+    private readonly transactions: TransactionRunner,
+    private readonly events: RecordingEventPublisher,
+  ) {}
+
+  /** Without a media plane there is no audio to wait for: the recording is available at once. */
+  async finalize(recordingId: string): Promise<void> {
+    await this.markAvailable(recordingId, undefined);
+  }
+
+  async markAvailable(recordingId: string, audio: ProducedAudio | undefined): Promise<boolean> {
+    return this.complete(recordingId, RecordingState.AVAILABLE, audio ? { ...audio } : {}, TimelineChangeKind.RECORDING_AVAILABLE);
+  }
+
+  async markFailed(recordingId: string): Promise<boolean> {
+    return this.complete(recordingId, RecordingState.FAILED, {}, TimelineChangeKind.RECORDING_FAILED);
+  }
+
+  private async complete(recordingId: string, state: RecordingState, extra: Partial<ProducedAudio>, kind: TimelineChangeKind): Promise<boolean> {
+    return this.transactions.run(async (uow) => {
+      const recording = await lockRecording(uow, recordingId);
+      if (!recording || recording.state !== RecordingState.PROCESSING) return false;
+      const now = new Date();
+      await transition(uow, recording, state, now, extra);
+      this.events.stateChanged(uow, stateChangedEvent(recording, RecordingState.PROCESSING, null, ControlSource.SYSTEM, [], now));
+      this.events.timelineChanged(uow, timelineEvent(kind, recording, now));
+      return true;
+    });
+  }
+}

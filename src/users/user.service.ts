@@ -1,0 +1,124 @@
+import { DataSource, In } from "typeorm";
+import { AuditAction } from "../audit/audit-action";
+import { AuditService } from "../audit/audit.service";
+import { ALL_ROLES, Role } from "../auth/role";
+import type { Viewer } from "../auth/viewer";
+import { badInput, notFound } from "../common/errors";
+import { isUuid, newId } from "../common/ids";
+import { TransactionRunner } from "../database/transaction";
+import { UserRoleEntity } from "./user-role.entity";
+import { UserEntity } from "./user.entity";
+
+export interface NewUser {
+  email: string;
+  displayName: string;
+  roles: Role[];
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export class UserService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly transactions: TransactionRunner,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Reads the user and their roles fresh for every request, so role changes apply immediately. */
+  async loadViewer(userId: string): Promise<Viewer | undefined> {
+    const user = await this.dataSource.getRepository(UserEntity).findOne({ where: { id: userId } });
+    if (!user) return undefined;
+    return { userId: user.id, email: user.email, roles: new Set(await this.rolesOf(user.id)) };
+  }
+
+  async findById(id: string): Promise<UserEntity | null> {
+    return this.dataSource.getRepository(UserEntity).findOne({ where: { id } });
+  }
+
+  /** Accepts an id or an email address, as the platform's REST API does. */
+  async findByReference(reference: string): Promise<UserEntity | null> {
+    const repo = this.dataSource.getRepository(UserEntity);
+    if (isUuid(reference)) return repo.findOne({ where: { id: reference } });
+    return repo.findOne({ where: { email: reference.toLowerCase() } });
+  }
+
+  async getByReference(reference: string, what = "User"): Promise<UserEntity> {
+    const user = await this.findByReference(reference);
+    if (!user) throw notFound(what, reference);
+    return user;
+  }
+
+  async rolesOf(userId: string): Promise<Role[]> {
+    return (await this.rolesByUser([userId])).get(userId) ?? [];
+  }
+
+  async rolesByUser(userIds: string[]): Promise<Map<string, Role[]>> {
+    const result = new Map<string, Role[]>(userIds.map((id) => [id, []]));
+    if (userIds.length === 0) return result;
+    const rows = await this.dataSource.getRepository(UserRoleEntity).find({ where: { userId: In(userIds) } });
+    for (const row of rows) result.get(row.userId)?.push(row.role);
+    for (const roles of result.values()) roles.sort();
+    return result;
+  }
+
+  async list(): Promise<UserEntity[]> {
+    return this.dataSource.getRepository(UserEntity).find({ order: { email: "ASC" } });
+  }
+
+  async create(actor: Viewer | undefined, requestId: string, input: NewUser): Promise<UserEntity> {
+    const email = input.email.trim().toLowerCase();
+    if (!EMAIL.test(email)) throw badInput("email must be an email address", "email");
+    const displayName = input.displayName.trim();
+    if (!displayName) throw badInput("displayName must not be empty", "displayName");
+    const roles = normalizeRoles(input.roles);
+    return this.transactions.run(async (uow) => {
+      if (await uow.manager.findOne(UserEntity, { where: { email } })) {
+        throw badInput(`a user with email ${email} already exists`, "email");
+      }
+      const user = uow.manager.create(UserEntity, { id: newId(), email, displayName, createdAt: new Date() });
+      await uow.manager.insert(UserEntity, user);
+      if (roles.length) await uow.manager.insert(UserRoleEntity, roles.map((role) => ({ userId: user.id, role })));
+      await this.audit.append(uow, {
+        actor,
+        action: AuditAction.USER_CREATED,
+        targetType: "USER",
+        targetId: user.id,
+        details: { email, roles },
+        requestId,
+      });
+      return user;
+    });
+  }
+
+  /** Replaces the user's role set. Administrators may change their own roles too. */
+  async assignRoles(actor: Viewer, requestId: string, userId: string, roles: Role[]): Promise<UserEntity> {
+    const next = normalizeRoles(roles);
+    return this.transactions.run(async (uow) => {
+      const user = await uow.manager.findOne(UserEntity, { where: { id: userId }, lock: uow.lock });
+      if (!user) throw notFound("User", userId);
+      const previous = (await uow.manager.find(UserRoleEntity, { where: { userId } })).map((r) => r.role).sort();
+      if (previous.join() === next.join()) return user;
+      await uow.manager.delete(UserRoleEntity, { userId });
+      if (next.length) await uow.manager.insert(UserRoleEntity, next.map((role) => ({ userId, role })));
+      await this.audit.append(uow, {
+        actor,
+        action: AuditAction.ROLES_CHANGED,
+        targetType: "USER",
+        targetId: userId,
+        details: {
+          previousRoles: previous,
+          roles: next,
+          added: next.filter((r) => !previous.includes(r)),
+          removed: previous.filter((r) => !next.includes(r)),
+        },
+        requestId,
+      });
+      return user;
+    });
+  }
+}
+
+function normalizeRoles(roles: Role[]): Role[] {
+  for (const role of roles) if (!ALL_ROLES.includes(role)) throw badInput(`unknown role ${role}`, "roles");
+  return [...new Set(roles)].sort();
+}
