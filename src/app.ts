@@ -8,7 +8,7 @@ import { CallService } from "./calls/call.service";
 import type { Config } from "./config/config";
 import { CustomerResolver } from "./customers/customer.resolver";
 import { CustomerService } from "./customers/customer.service";
-import { createDataSource } from "./database/data-source";
+import { openDataSource } from "./database/data-source";
 import { TransactionRunner } from "./database/transaction";
 import type { EventBus } from "./events/event-bus";
 import { InMemoryEventBus } from "./events/in-memory-event-bus";
@@ -64,8 +64,7 @@ const defaultLog = (message: string, error?: unknown) => (error === undefined ? 
 
 /** Opens the database (applying migrations) and wires every service. Used by the server and the CLIs. */
 export async function createServices(config: Config): Promise<Services> {
-  const dataSource = createDataSource(config.database);
-  await dataSource.initialize();
+  const dataSource = await openDataSource(config.database);
   try {
     await dataSource.runMigrations({ transaction: "each" });
     const transactions = new TransactionRunner(dataSource);

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { createConnection } from "mysql2/promise";
 import { DatabaseConfig } from "../config/config";
-import { createDataSource } from "../database/data-source";
+import { openDataSource } from "../database/data-source";
 import { schemaDrift } from "../database/schema-drift";
 
 /**
@@ -49,8 +49,7 @@ function writeIndex(dialect: "mysql" | "sqlite", exportName: string): void {
 }
 
 async function generate(dialect: "mysql" | "sqlite", database: DatabaseConfig, name: string, timestamp: number): Promise<void> {
-  const dataSource = createDataSource(database);
-  await dataSource.initialize();
+  const dataSource = await openDataSource(database);
   try {
     await dataSource.runMigrations();
     const drift = await schemaDrift(dataSource);

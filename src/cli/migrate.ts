@@ -1,11 +1,10 @@
 import "reflect-metadata";
 import { ConfigError, loadConfig } from "../config/config";
-import { createDataSource } from "../database/data-source";
+import { openDataSource } from "../database/data-source";
 
 /** Applies pending migrations to DATABASE_URL (or the embedded SQLite database) and exits. */
 async function main(): Promise<void> {
-  const dataSource = createDataSource(loadConfig().database);
-  await dataSource.initialize();
+  const dataSource = await openDataSource(loadConfig().database);
   try {
     const applied = await dataSource.runMigrations({ transaction: "each" });
     console.log(applied.length ? `applied: ${applied.map((m) => m.name).join(", ")}` : "database is up to date");

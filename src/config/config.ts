@@ -4,7 +4,7 @@ export type NodeEnv = "development" | "production" | "test";
 
 export type DatabaseConfig =
   | { kind: "sqlite"; file: string }
-  | { kind: "mysql"; url: string };
+  | { kind: "mysql"; url: string; flavor?: "mysql" | "mariadb" };
 
 export type JwtConfig =
   | { mode: "secret"; secret: string | undefined; issuer: string; audience: string }
@@ -70,7 +70,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   let database: DatabaseConfig = { kind: "sqlite", file: path.join(dataDir, "callvault.sqlite") };
   if (env.DATABASE_URL) {
     const url = parseUrl("DATABASE_URL", env.DATABASE_URL, ["mysql:", "mariadb:"], problems);
-    if (url) database = { kind: "mysql", url: url.replace(/^mariadb:/, "mysql:") };
+    if (url) database = { kind: "mysql", url: url.replace(/^mariadb:/, "mysql:"), flavor: url.startsWith("mariadb:") ? "mariadb" : undefined };
   }
 
   const redisUrl = env.REDIS_URL ? parseUrl("REDIS_URL", env.REDIS_URL, ["redis:", "rediss:"], problems) : undefined;

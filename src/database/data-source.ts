@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { createConnection } from "mysql2/promise";
 import { DataSource, MixedList } from "typeorm";
 import type { DatabaseConfig } from "../config/config";
 import { ENTITIES } from "./entities";
@@ -32,7 +33,8 @@ export function createDataSource(database: DatabaseConfig, options: DataSourceOp
   }
   return new DataSource({
     ...common,
-    type: "mysql",
+    // TypeORM reads MariaDB's column metadata differently (quoted defaults); the flavor must match the server.
+    type: database.flavor ?? "mysql",
     url: database.url,
     timezone: "Z",
     charset: "utf8mb4_unicode_ci",
@@ -41,4 +43,24 @@ export function createDataSource(database: DatabaseConfig, options: DataSourceOp
   });
 }
 
-export const isMysql = (dataSource: DataSource) => dataSource.options.type === "mysql";
+export const isMysql = (dataSource: DataSource) => dataSource.options.type === "mysql" || dataSource.options.type === "mariadb";
+
+/** Asks the server whether it is MySQL or MariaDB when the URL did not say (mysql:// is used for both). */
+export async function detectFlavor(database: DatabaseConfig): Promise<DatabaseConfig> {
+  if (database.kind !== "mysql" || database.flavor) return database;
+  const connection = await createConnection(database.url);
+  try {
+    const [rows] = await connection.query("SELECT VERSION() AS version");
+    const version = String((rows as { version: string }[])[0].version);
+    return { ...database, flavor: /mariadb/i.test(version) ? "mariadb" : "mysql" };
+  } finally {
+    await connection.end();
+  }
+}
+
+/** Creates and connects the data source, detecting the MySQL flavor first. */
+export async function openDataSource(database: DatabaseConfig, options: DataSourceOptions = {}): Promise<DataSource> {
+  const dataSource = createDataSource(await detectFlavor(database), options);
+  await dataSource.initialize();
+  return dataSource;
+}

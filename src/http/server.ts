@@ -8,7 +8,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import cors from "cors";
 import express, { ErrorRequestHandler, Express } from "express";
-import { GraphQLError, GraphQLFormattedError, GraphQLSchema } from "graphql";
+import { GraphQLError, GraphQLFormattedError, GraphQLSchema, OperationTypeNode } from "graphql";
 import { WebSocketServer } from "ws";
 import type { Authenticator } from "../auth/authenticator";
 import { DomainError } from "../common/errors";
@@ -90,6 +90,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
           };
         },
       },
+      refuseSubscriptionsOverHttp,
       complexityPlugin(options.schema),
       options.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
     ],
@@ -157,6 +158,18 @@ function complexityPlugin(schema: GraphQLSchema): ApolloServerPlugin<GraphQLCont
     },
   };
 }
+
+/** Subscriptions are served by graphql-ws; over HTTP, execute() would run the event resolver with no event. */
+const refuseSubscriptionsOverHttp: ApolloServerPlugin<GraphQLContext> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ operation }) {
+        if (operation?.operation !== OperationTypeNode.SUBSCRIPTION) return;
+        throw new GraphQLError("subscriptions are served over WebSocket (graphql-ws) on this path", { extensions: { code: "BAD_REQUEST", http: { status: 400 } } });
+      },
+    };
+  },
+};
 
 /** Body-parser and other middleware failures answer in GraphQL's error shape, never as an HTML page. */
 function jsonErrors(log: (message: string, error?: unknown) => void): ErrorRequestHandler {

@@ -30,8 +30,9 @@ export interface TestApp {
 let counter = 0;
 
 /** The real app on 127.0.0.1, port 0, against a fresh database. */
-export async function startTestApp(options: { nodeEnv?: NodeEnv; redisUrl?: string } = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
+export async function startTestApp(options: { nodeEnv?: NodeEnv; redisUrl?: string; shareDatabaseWith?: TestApp } = {}): Promise<TestApp> {
+  const shared = options.shareDatabaseWith?.database;
+  const database = shared ? { ...shared, drop: async () => undefined } : await createTestDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "callvault-data-"));
   const config: Config = {
     port: 0,
