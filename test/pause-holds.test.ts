@@ -1,5 +1,6 @@
 import { AuditAction } from "../src/audit/audit-action";
 import { AuditEntryEntity } from "../src/audit/audit-entry.entity";
+import { Role } from "../src/auth/role";
 import { PauseHoldEntity } from "../src/recordings/pause-hold.entity";
 import { PauseIntervalEntity } from "../src/recordings/pause-interval.entity";
 import { codesOf, gql } from "./support/graphql-client";
@@ -94,7 +95,7 @@ describe("pause holds", () => {
 
 describe("clear errors instead of silent no-ops", () => {
   it("names each failure with a stable code and changes nothing", async () => {
-    const idle = await t.user([(await import("../src/auth/role")).Role.AGENT], "idle");
+    const idle = await t.user([Role.AGENT], "idle");
     expect(codesOf(await gql(t.url, PAUSE, { input: { agentId: idle.id } }, idle.token))).toEqual(["NO_LIVE_RECORDING"]);
     expect(codesOf(await gql(t.url, PAUSE, { input: { agentId: "nobody@nowhere.test" } }, s.apiUser.token))).toEqual(["NOT_FOUND"]);
     expect(codesOf(await gql(t.url, PAUSE, { input: { recordingId: "00000000-0000-0000-0000-000000000000" } }, s.apiUser.token))).toEqual(["NOT_FOUND"]);
