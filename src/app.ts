@@ -72,7 +72,7 @@ export async function createServices(config: Config): Promise<Services> {
     await audit.ensureHead();
     const bus: EventBus = config.redisUrl ? await RedisEventBus.connect(config.redisUrl) : new InMemoryEventBus();
     const publisher = new RecordingEventPublisher(bus);
-    const users = new UserService(dataSource, transactions, audit);
+    const users = new UserService(dataSource, transactions, audit, bus);
     const customers = new CustomerService(dataSource, transactions, audit);
     const lifecycle = new RecordingLifecycleService(transactions, publisher);
     const recordings = new RecordingQueryService(dataSource, users);

@@ -1,4 +1,5 @@
 import WebSocket from "ws";
+import { Role } from "../src/auth/role";
 import { gql, SubscriptionRecorder, wsClient } from "./support/graphql-client";
 import { createScenario, PAUSE, RESUME, Scenario, startCall, STATE_SUBSCRIPTION } from "./support/scenario";
 import { startTestApp, TestApp } from "./support/test-app";
@@ -73,6 +74,21 @@ describe("recordingStateChanged over graphql-ws", () => {
     expect(await byRecording.quietFor(200)).toBe(0);
     await t.app.services.calls.end(s.apiUser.viewer, "t", first.callId);
     await t.app.services.calls.end(s.apiUser.viewer, "t", second.callId);
+    await client.dispose();
+  });
+
+  it("ends a subscriber's open subscriptions when their roles change, so they resubscribe under the new roles", async () => {
+    const supervisor = await t.user([Role.TEAM_MANAGER], "demoted");
+    const client = wsClient(t.wsUrl, supervisor.token);
+    const watch = new SubscriptionRecorder(client, STATE_SUBSCRIPTION, { agentId: s.agent.id });
+    await watch.waitFor(1);
+    const demoted = await gql(t.url, `mutation($id: ID!) { assignRoles(userId: $id, roles: [AGENT]) { id } }`, { id: supervisor.id }, s.admin.token);
+    expect(demoted.errors).toBeUndefined();
+    await watch.waitFor(2, 3000).catch(() => undefined);
+    expect(watch.completed).toBe(true);
+    const again = new SubscriptionRecorder(client, STATE_SUBSCRIPTION, { agentId: s.agent.id });
+    const [refused] = await again.waitFor(1);
+    expect(refused.errors?.[0].extensions?.code).toBe("FORBIDDEN");
     await client.dispose();
   });
 

@@ -4,7 +4,7 @@ import { LocalFanout } from "./local-fanout";
 import type { Topic, Topics } from "./topics";
 
 const CHANNEL_PREFIX = "callvault:events:";
-const TOPICS: Topic[] = ["RECORDING_STATE_CHANGED", "CUSTOMER_TIMELINE_CHANGED"];
+const TOPICS: Topic[] = ["RECORDING_STATE_CHANGED", "CUSTOMER_TIMELINE_CHANGED", "USER_ROLES_CHANGED"];
 
 /**
  * Every instance publishes to Redis and delivers what Redis hands back, its own events included,

@@ -43,9 +43,15 @@ export interface CustomerTimelineChangedEvent {
   occurredAt: string;
 }
 
+/** A user's roles changed: their open subscriptions end, so they resubscribe under the new roles. */
+export interface UserRolesChangedEvent {
+  userId: string;
+}
+
 export interface Topics {
   RECORDING_STATE_CHANGED: RecordingStateChangedEvent;
   CUSTOMER_TIMELINE_CHANGED: CustomerTimelineChangedEvent;
+  USER_ROLES_CHANGED: UserRolesChangedEvent;
 }
 
 export type Topic = keyof Topics;

@@ -2,6 +2,7 @@ import type { Viewer } from "../auth/viewer";
 import { canWatchAnyAgent } from "../auth/viewer";
 import { badInput, forbidden, notFound } from "../common/errors";
 import { SUBSCRIBER_BUFFER, type EventBus } from "../events/event-bus";
+import { endOnRoleChange } from "../events/end-on-role-change";
 import { SequenceOrderer } from "../events/sequence-orderer";
 import { SlidingQueue } from "../events/sliding-queue";
 import type { HoldSnapshot, RecordingStateChangedEvent } from "../events/topics";
@@ -45,8 +46,10 @@ export class RecordingStreamService {
     const events = await this.bus.subscribe("RECORDING_STATE_CHANGED");
     const out = new SlidingQueue<RecordingStreamMessage>(SUBSCRIBER_BUFFER, () => {
       orderer.close();
+      stopWatchingRoles();
       void events.return?.();
     });
+    const stopWatchingRoles = await endOnRoleChange(this.bus, viewer.userId, () => out.close());
     const orderer = new SequenceOrderer<RecordingStateChangedEvent>(GAP_WAIT_MS, (event) => out.push({ kind: "CHANGE", ...event }));
     try {
       const current = await this.snapshotRecording(filter, matches.agentId);

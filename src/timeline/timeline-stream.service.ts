@@ -1,6 +1,7 @@
 import type { Viewer } from "../auth/viewer";
 import { CustomerService } from "../customers/customer.service";
 import { SUBSCRIBER_BUFFER, type EventBus } from "../events/event-bus";
+import { endOnRoleChange } from "../events/end-on-role-change";
 import { SlidingQueue } from "../events/sliding-queue";
 import { TimelineChangeKind } from "../events/topics";
 import { RecordingQueryService } from "../recordings/recording-query.service";
@@ -25,7 +26,11 @@ export class TimelineStreamService {
     await this.customers.get(customerId);
     const onlyAgent = this.recordings.isAgentOnly(viewer) ? viewer.userId : undefined;
     const events = await this.bus.subscribe("CUSTOMER_TIMELINE_CHANGED");
-    const out = new SlidingQueue<TimelineStreamMessage>(SUBSCRIBER_BUFFER, () => void events.return?.());
+    const out = new SlidingQueue<TimelineStreamMessage>(SUBSCRIBER_BUFFER, () => {
+      stopWatchingRoles();
+      void events.return?.();
+    });
+    const stopWatchingRoles = await endOnRoleChange(this.bus, viewer.userId, () => out.close());
     try {
       const newest = await this.recordings.currentRecordingOfCustomer(customerId, onlyAgent);
       out.push({ kind: TimelineChangeKind.SNAPSHOT, customerId, occurredAt: new Date(), recording: newest });

@@ -6,6 +6,7 @@ import type { Viewer } from "../auth/viewer";
 import { badInput, notFound } from "../common/errors";
 import { isUuid, newId } from "../common/ids";
 import { TransactionRunner } from "../database/transaction";
+import type { EventBus } from "../events/event-bus";
 import { UserRoleEntity } from "./user-role.entity";
 import { UserEntity } from "./user.entity";
 
@@ -22,6 +23,7 @@ export class UserService {
     private readonly dataSource: DataSource,
     private readonly transactions: TransactionRunner,
     private readonly audit: AuditService,
+    private readonly bus: EventBus,
   ) {}
 
   /** Reads the user and their roles fresh for every request, so role changes apply immediately. */
@@ -113,6 +115,7 @@ export class UserService {
         },
         requestId,
       });
+      uow.afterCommit(() => this.bus.publish("USER_ROLES_CHANGED", { userId }));
       return user;
     });
   }
