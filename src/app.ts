@@ -1,4 +1,6 @@
+import path from "node:path";
 import { DataSource } from "typeorm";
+import { WebSocket, WebSocketServer } from "ws";
 import { AuditResolver } from "./audit/audit.resolver";
 import { AuditService } from "./audit/audit.service";
 import { Authenticator } from "./auth/authenticator";
@@ -10,15 +12,28 @@ import { CustomerResolver } from "./customers/customer.resolver";
 import { CustomerService } from "./customers/customer.service";
 import { openDataSource } from "./database/data-source";
 import { TransactionRunner } from "./database/transaction";
+import { mountDownloadRoutes } from "./downloads/download.route";
+import { DownloadResolver } from "./downloads/download.resolver";
+import { DownloadService } from "./downloads/download.service";
+import { serverOrigin } from "./downloads/server-origin";
 import type { EventBus } from "./events/event-bus";
 import { InMemoryEventBus } from "./events/in-memory-event-bus";
 import { RedisEventBus } from "./events/redis-event-bus";
 import { buildCallvaultSchema, ResolverContainer } from "./graphql/schema";
-import { RunningHttpServer, startHttpServer } from "./http/server";
+import { RunningHttpServer, startHttpServer, UpgradeRoute } from "./http/server";
+import { IngestAuthenticator, IngestPrincipal } from "./ingest/ingest-auth";
+import { MediaSessionRegistry } from "./ingest/media-session-registry";
+import { TwilioMediaStream } from "./ingest/twilio-media-stream";
+import { loadMasterKey } from "./recording-media/master-key-file";
+import { MediaSweeper } from "./recording-media/media-sweeper";
+import { RecordingMediaService } from "./recording-media/recording-media.service";
+import { FilesystemObjectStore } from "./storage/filesystem-object-store";
 import { RecordingControlService } from "./recordings/recording-control.service";
 import { RecordingDeletionService } from "./recordings/recording-deletion.service";
+import { Mp3Redactor } from "./redaction/mp3-redactor";
+import { RecordingRedactionService } from "./redaction/recording-redaction.service";
+import { RedactionResolver } from "./redaction/redaction.resolver";
 import { RecordingEventPublisher } from "./recordings/recording-events";
-import { NO_MEDIA_SHREDDER } from "./recordings/recording-finalizer";
 import { RecordingLifecycleService } from "./recordings/recording-lifecycle.service";
 import { RecordingQueryService } from "./recordings/recording-query.service";
 import { RecordingStreamService } from "./recordings/recording-stream.service";
@@ -33,6 +48,9 @@ import { UserService } from "./users/user.service";
 
 export interface Services {
   dataSource: DataSource;
+  media: RecordingMediaService;
+  sessions: MediaSessionRegistry;
+  sweeper: MediaSweeper;
   transactions: TransactionRunner;
   bus: EventBus;
   audit: AuditService;
@@ -41,10 +59,12 @@ export interface Services {
   calls: CallService;
   control: RecordingControlService;
   deletion: RecordingDeletionService;
+  redaction: RecordingRedactionService;
   lifecycle: RecordingLifecycleService;
   recordings: RecordingQueryService;
   timeline: TimelineService;
   tokens: TokenService;
+  downloads: DownloadService;
 }
 
 export interface App {
@@ -56,14 +76,22 @@ export interface App {
 
 export interface AppOptions {
   log?: (message: string, error?: unknown) => void;
+  /** How long an ingest may go without a heartbeat before the sweeper treats it as dead. */
+  mediaStaleAfterMs?: number;
   /** Bind address; tests use 127.0.0.1. */
   host?: string;
 }
 
+export const MEDIA_STREAM_PATH = "/media";
+/** Twilio sends 20 ms frames (~300 bytes of JSON); anything near this is not a media stream. */
+const MAX_MEDIA_MESSAGE_BYTES = 64 * 1024;
+const DEFAULT_INGEST_STALE_MS = 60_000;
+const SWEEP_INTERVAL_MS = 60_000;
+
 const defaultLog = (message: string, error?: unknown) => (error === undefined ? console.log(message) : console.error(message, error));
 
 /** Opens the database (applying migrations) and wires every service. Used by the server and the CLIs. */
-export async function createServices(config: Config): Promise<Services> {
+export async function createServices(config: Config, options: Pick<AppOptions, "mediaStaleAfterMs"> = {}): Promise<Services> {
   const dataSource = await openDataSource(config.database);
   try {
     await dataSource.runMigrations({ transaction: "each" });
@@ -76,8 +104,20 @@ export async function createServices(config: Config): Promise<Services> {
     const customers = new CustomerService(dataSource, transactions, audit);
     const lifecycle = new RecordingLifecycleService(transactions, publisher);
     const recordings = new RecordingQueryService(dataSource, users);
+    const media = new RecordingMediaService(dataSource, new FilesystemObjectStore(path.join(config.dataDir, "media")), loadMasterKey(config.media.masterKey, config.dataDir));
+    const sessions = new MediaSessionRegistry(bus, media, recordings, lifecycle, config.media.pauseBehavior);
+    await sessions.start();
+    const sweeper = new MediaSweeper(dataSource, media, lifecycle, {
+      staleAfterMs: options.mediaStaleAfterMs ?? DEFAULT_INGEST_STALE_MS,
+      isLiveHere: (recordingId) => sessions.has(recordingId),
+      singleInstance: !config.redisUrl,
+      settle: (recordingId) => sessions.settleIfEnded(recordingId),
+    });
     return {
       dataSource,
+      media,
+      sessions,
+      sweeper,
       transactions,
       bus,
       audit,
@@ -85,11 +125,16 @@ export async function createServices(config: Config): Promise<Services> {
       customers,
       lifecycle,
       recordings,
-      calls: new CallService(dataSource, transactions, users, customers, audit, publisher, lifecycle),
+      calls: new CallService(dataSource, transactions, users, customers, audit, publisher, sessions),
       control: new RecordingControlService(transactions, users, audit, publisher),
-      deletion: new RecordingDeletionService(transactions, audit, publisher, NO_MEDIA_SHREDDER),
+      deletion: new RecordingDeletionService(transactions, audit, publisher, media),
+      redaction: new RecordingRedactionService(transactions, audit, publisher, media, recordings, new Mp3Redactor()),
       timeline: new TimelineService(dataSource, customers, recordings),
       tokens: TokenService.create(config.jwt, config.dataDir),
+      downloads: new DownloadService(dataSource, transactions, audit, users, recordings, media, {
+        publicUrl: config.media.publicUrl,
+        ttlSeconds: config.media.downloadUrlTtlSeconds,
+      }),
     };
   } catch (error) {
     await dataSource.destroy();
@@ -98,6 +143,7 @@ export async function createServices(config: Config): Promise<Services> {
 }
 
 export async function closeServices(services: Services): Promise<void> {
+  await services.sessions.closeAll();
   await services.bus.close();
   if (services.dataSource.isInitialized) await services.dataSource.destroy();
 }
@@ -105,8 +151,12 @@ export async function closeServices(services: Services): Promise<void> {
 /** The composition root: config → data source → services → resolvers → servers. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const log = options.log ?? defaultLog;
-  const services = await createServices(config);
+  const services = await createServices(config, options);
+  let sweepTimer: NodeJS.Timeout | undefined;
   try {
+    await services.sweeper.sweep({ atStartup: true });
+    sweepTimer = setInterval(() => void services.sweeper.sweep().catch((error) => log("media sweep failed", error)), SWEEP_INTERVAL_MS);
+    sweepTimer.unref();
     if (config.seedDemo && (await services.users.list()).length === 0) {
       await seedDemoData(services);
       log("seeded demo data (users, customers, past calls and one live call)");
@@ -116,15 +166,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       .register(new CustomerResolver(services.customers))
       .register(new CallResolver(services.calls))
       .register(new RecordingResolver(services.recordings, services.control, services.deletion, services.users))
+      .register(new RedactionResolver(services.redaction))
       .register(new RecordingSubscriptionResolver())
       .register(new TimelineResolver(services.timeline))
-      .register(new AuditResolver(services.audit));
+      .register(new AuditResolver(services.audit))
+      .register(new DownloadResolver(services.downloads));
     const schema = await buildCallvaultSchema(container);
+    const authenticator = new Authenticator(services.tokens, services.users);
     const server = await startHttpServer({
       port: config.port,
       host: options.host,
       schema,
-      authenticator: new Authenticator(services.tokens, services.users),
+      authenticator,
       streams: {
         recordings: new RecordingStreamService(services.bus, services.recordings, services.users),
         timeline: new TimelineStreamService(services.bus, services.customers, services.recordings),
@@ -134,18 +187,34 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       health: async () => {
         await services.dataSource.query("SELECT 1");
       },
+      routes: (app) => mountDownloadRoutes(app, services.downloads, log),
+      webSockets: {
+        [MEDIA_STREAM_PATH]: mediaStreamRoute(services, new IngestAuthenticator(authenticator, config.media.twilioAuthToken, config.media.publicUrl), log),
+      },
     });
+    // Links point at this server until PUBLIC_URL says otherwise; the port is known only now (0 in tests).
+    services.downloads.listeningAt(serverOrigin(options.host, server.port));
     return {
       config,
       services,
       server,
       async close() {
+        clearInterval(sweepTimer);
         await server.close();
         await closeServices(services);
       },
     };
   } catch (error) {
+    clearInterval(sweepTimer);
     await closeServices(services);
     throw error;
   }
+}
+
+function mediaStreamRoute(services: Services, ingestAuth: IngestAuthenticator, log: (message: string, error?: unknown) => void): UpgradeRoute {
+  const server = new WebSocketServer({ noServer: true, maxPayload: MAX_MEDIA_MESSAGE_BYTES });
+  server.on("connection", (socket: WebSocket, _request: unknown, principal: IngestPrincipal) => {
+    new TwilioMediaStream(socket, principal, { registry: services.sessions, calls: services.calls, recordings: services.recordings, log });
+  });
+  return { server, authorize: (request) => ingestAuth.authorize(request) };
 }

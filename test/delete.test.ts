@@ -2,6 +2,7 @@ import { Role } from "../src/auth/role";
 import { codesOf, gql, SubscriptionRecorder, wsClient } from "./support/graphql-client";
 import { createScenario, PAUSE, RESUME, Scenario, STATE_SUBSCRIPTION } from "./support/scenario";
 import { startTestApp, TestApp, TestUser } from "./support/test-app";
+import { recordTone } from "./support/record-audio";
 
 /** deleteRecording through the real API: who may delete, when, the receipt, the tombstone and what survives. */
 
@@ -68,13 +69,15 @@ async function startCall(customerId: string, agent: TestUser = s.agent): Promise
   return { callId: started.data!.startCall.call.id, recordingId: started.data!.startCall.recording.id };
 }
 
-async function endCall(callId: string): Promise<string> {
+/** Streams a little real audio first (unless told not to), as the telephony gateway would, then ends the call. */
+async function endCall(callId: string, withAudio = true): Promise<string> {
+  if (withAudio) await recordTone(t, s.apiUser.token, callId);
   const ended = await gql(t.url, END_CALL, { callId }, s.apiUser.token);
   expect(ended.errors).toBeUndefined();
   return ended.data!.endCall.recording.state;
 }
 
-/** A finished call whose recording is AVAILABLE (no media plane in the test app: available at once). */
+/** A finished call with real audio, whose recording is AVAILABLE. */
 async function availableRecording(customerId?: string) {
   const ids = await startCall(customerId ?? (await newCustomer()));
   expect(await endCall(ids.callId)).toBe("AVAILABLE");
@@ -90,7 +93,7 @@ function holdFinalization() {
   t.app.services.calls.useFinalizer({ finalize: async (recordingId) => void held.push(recordingId) });
   return {
     held,
-    restore: () => t.app.services.calls.useFinalizer(t.app.services.lifecycle),
+    restore: () => t.app.services.calls.useFinalizer(t.app.services.sessions),
   };
 }
 
@@ -364,7 +367,7 @@ describe("deleting a FAILED recording", () => {
     try {
       const ids = await startCall(await newCustomer());
       recordingId = ids.recordingId;
-      expect(await endCall(ids.callId)).toBe("PROCESSING");
+      expect(await endCall(ids.callId, false)).toBe("PROCESSING");
     } finally {
       gate.restore();
     }

@@ -20,6 +20,7 @@ import {
 import type { Client } from "graphql-ws";
 import { Role } from "../src/auth/role";
 import { codesOf, gql, GraphQLResponse, SubscriptionRecorder, wsClient } from "./support/graphql-client";
+import { recordTone } from "./support/record-audio";
 import { createScenario, PAUSE, RESUME, Scenario, startCall, STATE_SUBSCRIPTION } from "./support/scenario";
 import { startTestApp, TestApp, TestUser } from "./support/test-app";
 
@@ -73,6 +74,8 @@ const NESTED_GUARDS: { coordinate: string; typeName: string; field: string; decl
 const { AGENT, TEAM_MANAGER, ADMINISTRATOR, COMPLIANCE_ADMINISTRATOR, API_USER } = Role;
 const SENSITIVE: [string, Role[]][] = [
   ["deleteRecording", [COMPLIANCE_ADMINISTRATOR]],
+  ["createRecordingDownload", [COMPLIANCE_ADMINISTRATOR]],
+  ["redactRecordingSegment", [COMPLIANCE_ADMINISTRATOR]],
   ["auditLog", [COMPLIANCE_ADMINISTRATOR]],
   ["verifyAuditChain", [COMPLIANCE_ADMINISTRATOR]],
   ["assignRoles", [ADMINISTRATOR]],
@@ -203,6 +206,8 @@ interface MatrixFixtures {
   ended: { callId: string; recordingId: string };
   /** An ended recording that deleteRecording may delete (deleting again returns the same receipt). */
   deletable: { callId: string; recordingId: string };
+  /** An AVAILABLE recording with real audio that redactRecordingSegment may redact (again and again). */
+  redactable: { callId: string; recordingId: string };
   /** Whose roles assignRoles sets. */
   bystander: TestUser;
 }
@@ -258,6 +263,15 @@ const MATRIX: Record<string, MatrixOperation> = {
   deleteRecording: {
     document: `mutation($input: DeleteRecordingInput!) { deleteRecording(input: $input) { recordingId } }`,
     variables: (f) => ({ input: { recordingId: f.deletable.recordingId, reason: "role matrix" } }),
+  },
+  redactRecordingSegment: {
+    document: `mutation($input: RedactRecordingSegmentInput!) { redactRecordingSegment(input: $input) { mp3Sha256 } }`,
+    variables: (f) => ({ input: { recordingId: f.redactable.recordingId, fromSeconds: 0.1, toSeconds: 0.2, reason: "role matrix" } }),
+  },
+  createRecordingDownload: {
+    document: `mutation($recordingId: ID!) { createRecordingDownload(recordingId: $recordingId) { url } }`,
+    // Any AVAILABLE recording with stored audio will do.
+    variables: (f) => ({ recordingId: f.redactable.recordingId }),
   },
   startCall: {
     document: `mutation($input: StartCallInput!) { startCall(input: $input) { call { id } recording { id state } } }`,
@@ -329,7 +343,10 @@ describe("role matrix", () => {
     await t.app.services.calls.end(s.apiUser.viewer, "test-setup", ended.callId);
     const deletable = await startCall(t, s, await t.user([AGENT], "matrix-deletable"));
     await t.app.services.calls.end(s.apiUser.viewer, "test-setup", deletable.callId);
-    f = { live: await startCall(t, s, s.agent), ended, deletable, bystander: await t.user([], "bystander") };
+    const redactable = await startCall(t, s, await t.user([AGENT], "matrix-redactable"));
+    await recordTone(t, s.apiUser.token, redactable.callId);
+    await t.app.services.calls.end(s.apiUser.viewer, "test-setup", redactable.callId);
+    f = { live: await startCall(t, s, s.agent), ended, deletable, redactable, bystander: await t.user([], "bystander") };
   });
 
   async function callAs(transport: Transport, name: string, caller: CallerName): Promise<Outcome> {

@@ -2,6 +2,7 @@ import WebSocket from "ws";
 import { Role } from "../src/auth/role";
 import { gql, SubscriptionRecorder, wsClient } from "./support/graphql-client";
 import { createScenario, PAUSE, RESUME, Scenario, startCall, STATE_SUBSCRIPTION } from "./support/scenario";
+import { recordTone } from "./support/record-audio";
 import { startTestApp, TestApp } from "./support/test-app";
 
 let t: TestApp;
@@ -25,6 +26,7 @@ describe("recordingStateChanged over graphql-ws", () => {
     await gql(t.url, PAUSE, { input: { agentId: s.agent.id, holdKey: "oms-card-field" } }, s.apiUser.token);
     await gql(t.url, RESUME, { input: { agentId: s.agent.id } }, s.agent.token);
     await gql(t.url, RESUME, { input: { agentId: s.agent.id, holdKey: "oms-card-field" } }, s.apiUser.token);
+    await recordTone(t, s.apiUser.token, callId);
     await t.app.services.calls.end(s.apiUser.viewer, "t", callId);
 
     const messages = (await watch.waitFor(7)).map((m) => m.data?.recordingStateChanged);

@@ -3,6 +3,7 @@ import { RecordingEntity } from "../src/recordings/recording.entity";
 import { codesOf, gql, SubscriptionRecorder, wsClient } from "./support/graphql-client";
 import { createScenario, PAUSE, RESUME, Scenario } from "./support/scenario";
 import { startTestApp, TestApp, TestUser } from "./support/test-app";
+import { recordTone } from "./support/record-audio";
 
 /** The customer's Conversation Timeline through the real API: paging over HTTP and live changes over graphql-ws. */
 
@@ -59,7 +60,9 @@ async function startCall(customerId: string, agent: TestUser = s.agent) {
   return { callId: started.data!.startCall.call.id as string, recordingId: started.data!.startCall.recording.id as string };
 }
 
-async function endCall(callId: string) {
+/** Streams a little real audio first (unless told not to), as the telephony gateway would, then ends the call. */
+async function endCall(callId: string, withAudio = true) {
+  if (withAudio) await recordTone(t, s.apiUser.token, callId);
   const ended = await gql(t.url, END_CALL, { callId }, s.apiUser.token);
   expect(ended.errors).toBeUndefined();
   return ended.data!.endCall.recording.state as string;

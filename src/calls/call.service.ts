@@ -152,7 +152,8 @@ export class CallService {
       this.events.timelineChanged(uow, timelineEvent(TimelineChangeKind.CALL_ENDED, recording, now));
       return { call, recording, ended: true };
     });
-    if (result.ended) {
+    // Also when the call had already ended: a crash may have left its recording unsettled (PROCESSING).
+    if (result.ended || result.recording.state === RecordingState.PROCESSING) {
       await this.finalizer.finalize(result.recording.id);
       const refreshed = await this.dataSource.getRepository(RecordingEntity).findOne({ where: { id: result.recording.id } });
       if (refreshed) result.recording = refreshed;

@@ -15,6 +15,10 @@ export const ErrorCode = {
   AgentBusy: "AGENT_BUSY",
   Conflict: "CONFLICT",
   RateLimited: "RATE_LIMITED",
+  /** A download link whose signature does not verify: forged, altered or garbled. */
+  DownloadLinkInvalid: "DOWNLOAD_LINK_INVALID",
+  /** A genuine download link past its expiry, or issued for audio that has since been replaced (redaction). */
+  DownloadLinkExpired: "DOWNLOAD_LINK_EXPIRED",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

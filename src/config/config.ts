@@ -10,6 +10,19 @@ export type JwtConfig =
   | { mode: "secret"; secret: string | undefined; issuer: string; audience: string }
   | { mode: "jwks"; jwksUrl: string; issuer: string; audience: string };
 
+export type PauseBehavior = "silence" | "skip";
+
+export interface MediaConfig {
+  /** Base64 of 32 bytes; wraps every recording's data key. Generated into DATA_DIR when unset (not in production). */
+  masterKey: string | undefined;
+  /** Validates X-Twilio-Signature on the media WebSocket upgrade when set. */
+  twilioAuthToken: string | undefined;
+  pauseBehavior: PauseBehavior;
+  /** The externally visible base URL, for signed download links and Twilio signature checks. */
+  publicUrl: string | undefined;
+  downloadUrlTtlSeconds: number;
+}
+
 export interface Config {
   port: number;
   nodeEnv: NodeEnv;
@@ -18,6 +31,7 @@ export interface Config {
   redisUrl: string | undefined;
   jwt: JwtConfig;
   seedDemo: boolean;
+  media: MediaConfig;
 }
 
 export class ConfigError extends Error {
@@ -81,7 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (env.JWT_SECRET && env.JWKS_URL) {
     problems.push("set either JWT_SECRET (HS256) or JWKS_URL (RS256/ES256), not both");
   } else if (env.JWKS_URL) {
-    const jwksUrl = parseUrl("JWKS_URL", env.JWKS_URL, ["https:", "http:"], problems);
+    const jwksUrl = parseUrl("JWKS_URL", env.JWKS_URL, nodeEnv === "production" ? ["https:"] : ["https:", "http:"], problems);
     if (jwksUrl) jwt = { mode: "jwks", jwksUrl, issuer, audience };
   } else if (env.JWT_SECRET) {
     if (env.JWT_SECRET.length < MIN_SECRET_LENGTH) problems.push(`JWT_SECRET must be at least ${MIN_SECRET_LENGTH} characters`);
@@ -91,7 +105,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
 
   const seedDemo = parseBoolean("SEED_DEMO", env.SEED_DEMO, problems) ?? database.kind === "sqlite";
+  const media = parseMediaConfig(env, nodeEnv, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port, nodeEnv, dataDir, database, redisUrl, jwt, seedDemo };
+  return { port, nodeEnv, dataDir, database, redisUrl, jwt, seedDemo, media };
+}
+
+const BASE64_32_BYTES = /^[A-Za-z0-9+/]{43}=$/;
+const MIN_DOWNLOAD_TTL = 30;
+const MAX_DOWNLOAD_TTL = 3600;
+
+function parseMediaConfig(env: NodeJS.ProcessEnv, nodeEnv: NodeEnv, problems: string[]): MediaConfig {
+  const masterKey = env.MASTER_KEY?.trim() || undefined;
+  if (masterKey && !BASE64_32_BYTES.test(masterKey)) problems.push("MASTER_KEY must be 32 random bytes in base64 (openssl rand -base64 32)");
+  if (!masterKey && nodeEnv === "production") problems.push("in production set MASTER_KEY (openssl rand -base64 32); it wraps every recording's key");
+
+  const pauseBehavior = (env.PAUSE_BEHAVIOR || "silence") as PauseBehavior;
+  if (pauseBehavior !== "silence" && pauseBehavior !== "skip") problems.push(`PAUSE_BEHAVIOR must be silence or skip (got "${env.PAUSE_BEHAVIOR}")`);
+
+  const publicUrl = env.PUBLIC_URL ? parseUrl("PUBLIC_URL", env.PUBLIC_URL, ["http:", "https:"], problems)?.replace(/\/+$/, "") : undefined;
+
+  let downloadUrlTtlSeconds = 300;
+  if (env.DOWNLOAD_URL_TTL_SECONDS) {
+    downloadUrlTtlSeconds = Number(env.DOWNLOAD_URL_TTL_SECONDS);
+    if (!Number.isInteger(downloadUrlTtlSeconds) || downloadUrlTtlSeconds < MIN_DOWNLOAD_TTL || downloadUrlTtlSeconds > MAX_DOWNLOAD_TTL) {
+      problems.push(`DOWNLOAD_URL_TTL_SECONDS must be a whole number of seconds from ${MIN_DOWNLOAD_TTL} to ${MAX_DOWNLOAD_TTL}`);
+    }
+  }
+  return { masterKey, twilioAuthToken: env.TWILIO_AUTH_TOKEN || undefined, pauseBehavior, publicUrl, downloadUrlTtlSeconds };
 }

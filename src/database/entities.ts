@@ -2,6 +2,7 @@ import { AuditEntryEntity } from "../audit/audit-entry.entity";
 import { AuditHeadEntity } from "../audit/audit-head.entity";
 import { CallEntity } from "../calls/call.entity";
 import { CustomerEntity } from "../customers/customer.entity";
+import { RecordingMediaEntity } from "../recording-media/recording-media.entity";
 import { PauseHoldEntity } from "../recordings/pause-hold.entity";
 import { PauseIntervalEntity } from "../recordings/pause-interval.entity";
 import { RecordingEntity } from "../recordings/recording.entity";
@@ -14,6 +15,7 @@ export const ENTITIES = [
   CustomerEntity,
   CallEntity,
   RecordingEntity,
+  RecordingMediaEntity,
   PauseIntervalEntity,
   PauseHoldEntity,
   AuditEntryEntity,

@@ -58,10 +58,13 @@ export function createErrorFormatter(options: ErrorFormatOptions) {
     if (original instanceof ArgumentValidationError) {
       return { ...formatted, extensions: { code: "BAD_USER_INPUT", validationErrors: validationSummary(original) } };
     }
-    const code = formatted.extensions?.code as string | undefined;
+    // Apollo relabels every validation error GRAPHQL_VALIDATION_FAILED; our limit rules' own code (as graphql-ws sends it) wins.
+    const ruleCode = formatted.extensions?.code === "GRAPHQL_VALIDATION_FAILED" && original instanceof GraphQLError ? original.extensions?.code : undefined;
+    const code = (ruleCode ?? formatted.extensions?.code) as string | undefined;
     if (code && SAFE_CODES.has(code)) {
-      const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
-      return { ...formatted, extensions };
+      // `http` is Apollo's instruction for the status line (it strips it); graphql-ws would send it along.
+      const { stacktrace: _stack, http: _http, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions: { ...extensions, code } };
     }
     options.log(`unexpected error${requestId ? ` (request ${requestId})` : ""}`, original);
     if (!options.maskInternalErrors) return formatted;

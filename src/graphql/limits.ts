@@ -18,6 +18,8 @@ export const LIMITS = {
   maxAliases: 15,
   maxComplexity: 1000,
   maxPayloadBytes: 64 * 1024,
+  /** Parser budget: bounds graphql-js validation, which is quadratic in repeated fields, before complexity is known. */
+  maxTokens: 2000,
   maxSubscriptionsPerSocket: 20,
   connectionInitTimeoutMs: 3000,
 } as const;

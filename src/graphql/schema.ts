@@ -5,8 +5,10 @@ import { buildSchema, ContainerType, NonEmptyArray } from "type-graphql";
 import { AuditResolver } from "../audit/audit.resolver";
 import { CallResolver } from "../calls/call.resolver";
 import { CustomerResolver } from "../customers/customer.resolver";
+import { DownloadResolver } from "../downloads/download.resolver";
 import { RecordingSubscriptionResolver } from "../recordings/recording-subscription.resolver";
 import { RecordingResolver } from "../recordings/recording.resolver";
+import { RedactionResolver } from "../redaction/redaction.resolver";
 import { TimelineResolver } from "../timeline/timeline.resolver";
 import { UserResolver } from "../users/user.resolver";
 import { RoleAuthChecker } from "./auth";
@@ -21,9 +23,11 @@ export const RESOLVERS: NonEmptyArray<Constructor> = [
   CustomerResolver,
   CallResolver,
   RecordingResolver,
+  RedactionResolver,
   RecordingSubscriptionResolver,
   TimelineResolver,
   AuditResolver,
+  DownloadResolver,
 ];
 
 /** Resolver instances built by the composition root; type-graphql asks this container for them. */

@@ -35,6 +35,8 @@ export function attachGraphQLWs(wsServer: WebSocketServer, options: GraphQLWsOpt
   return useServer<Record<string, unknown> | undefined, SocketState>(
     {
       schema: options.schema,
+      // graphql-ws otherwise reads process.env.NODE_ENV to decide whether close reasons may carry error messages.
+      isProd: options.production,
       connectionInitWaitTimeout: LIMITS.connectionInitTimeoutMs,
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
@@ -55,7 +57,7 @@ export function attachGraphQLWs(wsServer: WebSocketServer, options: GraphQLWsOpt
         }
         let document;
         try {
-          document = parse(payload.query, { maxTokens: 5000 });
+          document = parse(payload.query, { maxTokens: LIMITS.maxTokens });
         } catch (error) {
           return [error instanceof GraphQLError ? error : new GraphQLError("could not parse the query")].map(withCode("GRAPHQL_PARSE_FAILED"));
         }
@@ -80,8 +82,12 @@ export function attachGraphQLWs(wsServer: WebSocketServer, options: GraphQLWsOpt
         const requestId = requestIdsOf(ctx.extra).get(id) ?? "";
         return { ...result, errors: result.errors.map((error) => options.formatError(error as GraphQLError, requestId)) } as unknown as typeof result;
       },
-      onError: (ctx, id, _payload, errors) =>
-        errors.map((error) => options.formatError(error, requestIdsOf(ctx.extra).get(id) ?? "")) as unknown as GraphQLError[],
+      onError: (ctx, id, _payload, errors) => {
+        const requestId = requestIdsOf(ctx.extra).get(id) ?? "";
+        // An operation refused before it ran never completes, so its request id is released here.
+        requestIdsOf(ctx.extra).delete(id);
+        return errors.map((error) => options.formatError(options.production ? withoutSuggestions(error) : error, requestId)) as unknown as GraphQLError[];
+      },
       onComplete: (ctx, id) => {
         requestIdsOf(ctx.extra).delete(id);
       },
@@ -89,6 +95,12 @@ export function attachGraphQLWs(wsServer: WebSocketServer, options: GraphQLWsOpt
     wsServer,
   );
 }
+
+/** Apollo's hideSchemaDetailsFromClientErrors, for the socket: no "Did you mean …" in production. */
+const withoutSuggestions = (error: GraphQLError) =>
+  /Did you mean/.test(error.message)
+    ? new GraphQLError(error.message.replace(/ ?Did you mean .*$/, ""), { nodes: error.nodes, extensions: error.extensions })
+    : error;
 
 const withCode = (code: string) => (error: GraphQLError) =>
   error.extensions?.code ? error : new GraphQLError(error.message, { nodes: error.nodes, extensions: { ...error.extensions, code } });

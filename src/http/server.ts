@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
@@ -31,8 +32,14 @@ export interface HttpServerOptions {
   /** Further routes (e.g. the media download) mounted before GraphQL. */
   routes?: (app: Express) => void;
   /** Further WebSocket endpoints by path (e.g. audio ingest); upgrades to other paths are refused. */
-  webSockets?: Record<string, WebSocketServer>;
+  webSockets?: Record<string, UpgradeRoute>;
   health?: () => Promise<void>;
+}
+
+/** A WebSocket endpoint; `authorize` runs on the upgrade request, before any message is accepted. */
+export interface UpgradeRoute {
+  server: WebSocketServer;
+  authorize?: (request: http.IncomingMessage) => Promise<unknown>;
 }
 
 export interface RunningHttpServer {
@@ -53,6 +60,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   app.disable("x-powered-by");
   const httpServer = http.createServer(app);
   const format = createErrorFormatter({ maskInternalErrors: options.production, log: options.log });
+  // Apollo's formatError sees no request: the request id reaches it (for the log and the masked error) through here.
+  const httpRequestId = new AsyncLocalStorage<string>();
 
   const graphqlWs = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxPayloadBytes });
   const wsCleanup = attachGraphQLWs(graphqlWs, {
@@ -62,23 +71,32 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     production: options.production,
     formatError: (error, requestId) => format(error.toJSON(), error, requestId) as ReturnType<GraphQLError["toJSON"]>,
   });
-  const sockets: Record<string, WebSocketServer> = { [GRAPHQL_PATH]: graphqlWs, ...options.webSockets };
+  const routes: Record<string, UpgradeRoute> = { [GRAPHQL_PATH]: { server: graphqlWs }, ...options.webSockets };
+  const sockets = Object.values(routes).map((route) => route.server);
   httpServer.on("upgrade", (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(request.url ?? "/", "http://localhost").pathname;
-    const target = sockets[path];
-    if (!target) {
-      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
-      return;
-    }
-    target.handleUpgrade(request, socket, head, (ws) => target.emit("connection", ws, request));
+    const route = routes[path];
+    if (!route) return refuseUpgrade(socket, 404, "Not Found");
+    socket.on("error", () => socket.destroy());
+    const authorize = route.authorize ?? (async () => undefined);
+    authorize(request).then(
+      (principal) => route.server.handleUpgrade(request, socket, head, (ws) => route.server.emit("connection", ws, request, principal)),
+      (error: { status?: number; message?: string }) => {
+        if (!error?.status) options.log(`upgrade of ${path} failed`, error);
+        refuseUpgrade(socket, error?.status ?? 500, error?.status === 401 ? "Unauthorized" : error?.status === 403 ? "Forbidden" : "Internal Server Error");
+      },
+    );
   });
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema: options.schema,
     introspection: !options.production,
+    // No "Did you mean …" field suggestions in production: they would reveal the schema introspection hides.
+    hideSchemaDetailsFromClientErrors: options.production,
     validationRules: validationRules(options.production),
+    parseOptions: { maxTokens: LIMITS.maxTokens },
     includeStacktraceInErrorResponses: false,
-    formatError: (formatted: GraphQLFormattedError, error: unknown) => format(formatted, error),
+    formatError: (formatted: GraphQLFormattedError, error: unknown) => format(formatted, error, httpRequestId.getStore()),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       {
@@ -115,6 +133,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     GRAPHQL_PATH,
     cors<cors.CorsRequest>(),
     express.json({ limit: LIMITS.maxPayloadBytes }),
+    (req, _res, next) => httpRequestId.run(req.requestId ?? requestIdFrom(undefined), next),
     expressMiddleware(apollo, {
       context: async ({ req }): Promise<GraphQLContext> => {
         try {
@@ -139,11 +158,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     port,
     httpServer,
     async close() {
-      for (const ws of Object.values(sockets)) for (const client of ws.clients) client.terminate();
+      for (const ws of sockets) for (const client of ws.clients) client.terminate();
       await apollo.stop();
-      for (const ws of Object.values(sockets)) ws.close();
+      for (const ws of sockets) ws.close();
     },
   };
+}
+
+function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
 function complexityPlugin(schema: GraphQLSchema): ApolloServerPlugin<GraphQLContext> {
@@ -152,7 +175,8 @@ function complexityPlugin(schema: GraphQLSchema): ApolloServerPlugin<GraphQLCont
       return {
         async didResolveOperation({ document, request }) {
           const [error] = complexityErrors(schema, document, request.variables, request.operationName);
-          if (error) throw error;
+          // A refused query is the client's fault (400, as for validation), not a server failure (Apollo's default 500).
+          if (error) throw new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status: 400 } } });
         },
       };
     },

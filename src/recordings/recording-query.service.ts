@@ -32,6 +32,10 @@ export class RecordingQueryService {
     return this.dataSource.getRepository(RecordingEntity).findOne({ where: { id } });
   }
 
+  async findByCall(callId: string): Promise<RecordingEntity | null> {
+    return this.dataSource.getRepository(RecordingEntity).findOne({ where: { callId } });
+  }
+
   async liveRecordingOfAgent(agentId: string): Promise<RecordingEntity | null> {
     return this.dataSource.getRepository(RecordingEntity).findOne({ where: { agentId, state: In([...LIVE_STATES]) } });
   }

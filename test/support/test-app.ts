@@ -4,7 +4,7 @@ import path from "node:path";
 import { App, createApp } from "../../src/app";
 import { Role } from "../../src/auth/role";
 import type { Viewer } from "../../src/auth/viewer";
-import type { Config, NodeEnv } from "../../src/config/config";
+import type { Config, MediaConfig, NodeEnv } from "../../src/config/config";
 import { createTestDatabase, TestDatabase } from "./test-database";
 
 export const TEST_JWT = { secret: "test-secret-that-is-long-enough-for-hs256-000", issuer: "callvault", audience: "callvault" };
@@ -30,10 +30,20 @@ export interface TestApp {
 let counter = 0;
 
 /** The real app on 127.0.0.1, port 0, against a fresh database. */
-export async function startTestApp(options: { nodeEnv?: NodeEnv; redisUrl?: string; shareDatabaseWith?: TestApp } = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  nodeEnv?: NodeEnv;
+  redisUrl?: string;
+  shareDatabaseWith?: TestApp;
+  /** Reuse a data directory (master key, media objects), e.g. to restart on the same state. */
+  dataDir?: string;
+  media?: Partial<MediaConfig>;
+  mediaStaleAfterMs?: number;
+}
+
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const shared = options.shareDatabaseWith?.database;
   const database = shared ? { ...shared, drop: async () => undefined } : await createTestDatabase();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "callvault-data-"));
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "callvault-data-"));
   const config: Config = {
     port: 0,
     nodeEnv: options.nodeEnv ?? "test",
@@ -42,9 +52,14 @@ export async function startTestApp(options: { nodeEnv?: NodeEnv; redisUrl?: stri
     redisUrl: options.redisUrl,
     jwt: { mode: "secret", ...TEST_JWT },
     seedDemo: false,
+    media: { masterKey: undefined, twilioAuthToken: undefined, pauseBehavior: "silence", publicUrl: undefined, downloadUrlTtlSeconds: 300, ...options.media },
   };
   const logs: string[] = [];
-  const app = await createApp(config, { host: "127.0.0.1", log: (message, error) => logs.push(`${message} ${error ?? ""}`) });
+  const app = await createApp(config, {
+    host: "127.0.0.1",
+    log: (message, error) => logs.push(`${message} ${error ?? ""}`),
+    mediaStaleAfterMs: options.mediaStaleAfterMs,
+  });
   const url = app.server.url.replace("localhost", "127.0.0.1");
   return {
     app,
@@ -61,7 +76,7 @@ export async function startTestApp(options: { nodeEnv?: NodeEnv; redisUrl?: stri
     async close() {
       await app.close();
       await database.drop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,103 @@
+import type { PauseBehavior } from "../config/config";
+import type { EventBus } from "../events/event-bus";
+import { MediaStatus } from "../recording-media/recording-media.entity";
+import type { RecordingMediaService } from "../recording-media/recording-media.service";
+import type { RecordingFinalizer } from "../recordings/recording-finalizer";
+import type { RecordingLifecycleService } from "../recordings/recording-lifecycle.service";
+import type { RecordingQueryService } from "../recordings/recording-query.service";
+import { isLive, RecordingState } from "../recordings/recording-state";
+import { LiveMediaSession, SessionResult } from "./live-media-session";
+
+/** Live ingests touch their rows this often; the sweeper's staleness threshold must be several times longer. */
+const HEARTBEAT_MS = 10_000;
+
+/**
+ * The live sessions of this instance. It follows recording state from the event bus (so a pause made on
+ * any instance reaches the session), and it is the finalizer: a recording leaves PROCESSING when its MP3 is
+ * committed (AVAILABLE) or when there is no audio to commit (FAILED).
+ */
+export class MediaSessionRegistry implements RecordingFinalizer {
+  private readonly sessions = new Map<string, LiveMediaSession>();
+  private stopFollowing: (() => void) | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly media: RecordingMediaService,
+    private readonly recordings: RecordingQueryService,
+    private readonly lifecycle: RecordingLifecycleService,
+    private readonly pauseBehavior: PauseBehavior,
+  ) {}
+
+  async start(): Promise<void> {
+    this.heartbeat = setInterval(() => void this.media.heartbeat([...this.sessions.keys()]).catch(() => undefined), HEARTBEAT_MS);
+    this.heartbeat.unref();
+    const events = await this.bus.subscribe("RECORDING_STATE_CHANGED");
+    this.stopFollowing = () => void events.return?.();
+    void (async () => {
+      for await (const event of events) {
+        const session = this.sessions.get(event.recordingId);
+        if (!session) continue;
+        if (isLive(event.state)) session.onStateChanged(event);
+        else void this.close(session).catch((error) => console.error(`finishing recording ${event.recordingId} failed`, error));
+      }
+    })();
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  has(recordingId: string): boolean {
+    return this.sessions.has(recordingId);
+  }
+
+  /** Opens a session for a live recording; pauses already recorded are applied from the database. */
+  async open(recordingId: string, streamOrigin = new Date()): Promise<LiveMediaSession> {
+    const pauses = await this.recordings.pauseIntervals(recordingId);
+    const session = await LiveMediaSession.open(recordingId, this.pauseBehavior, this.media, pauses, streamOrigin);
+    this.sessions.set(recordingId, session);
+    // A pause committed between reading the intervals and registering is caught up from the database.
+    session.applyIntervals(await this.recordings.pauseIntervals(recordingId));
+    return session;
+  }
+
+  /** Ends a session (stream stopped, socket died, call ended) and settles the recording if its call is over. */
+  async close(session: LiveMediaSession): Promise<SessionResult> {
+    try {
+      const result = await session.finish();
+      await this.settleIfEnded(session.recordingId);
+      return result;
+    } finally {
+      if (this.sessions.get(session.recordingId) === session) this.sessions.delete(session.recordingId);
+    }
+  }
+
+  async finalize(recordingId: string): Promise<void> {
+    const session = this.sessions.get(recordingId);
+    if (session) {
+      await this.close(session);
+      return;
+    }
+    await this.settleIfEnded(recordingId);
+  }
+
+  /** Once the call is over (PROCESSING): AVAILABLE with the stored MP3, FAILED when there is none. */
+  async settleIfEnded(recordingId: string): Promise<void> {
+    const recording = await this.recordings.find(recordingId);
+    if (recording?.state !== RecordingState.PROCESSING) return;
+    const media = await this.media.find(recordingId);
+    if (media?.status === MediaStatus.STORED) {
+      await this.lifecycle.markAvailable(recordingId, { durationMs: media.durationMs ?? 0, sizeBytes: media.sizeBytes ?? 0, sha256: media.sha256 ?? "" });
+    } else if (!media || media.status === MediaStatus.ABANDONED) {
+      await this.lifecycle.markFailed(recordingId);
+    }
+    // WRITING: a session on another instance finishes on the PROCESSING event and settles it there.
+  }
+
+  async closeAll(): Promise<void> {
+    clearInterval(this.heartbeat);
+    this.stopFollowing?.();
+    await Promise.all([...this.sessions.values()].map((session) => this.close(session).catch(() => undefined)));
+  }
+}

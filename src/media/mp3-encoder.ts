@@ -1,0 +1,95 @@
+import { createHash, Hash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createEncoder, WasmMediaEncoder } from "wasm-media-encoders";
+import { concatBytes } from "./bytes";
+import { SAMPLE_RATE_HZ, samplesToMs } from "./media-frame";
+
+export const MP3_BITRATE_KBPS = 32;
+/** MPEG-2.5 Layer III (8 kHz) frames hold 576 samples; at 32 kbps CBR every frame is 288 bytes, never padded. */
+export const MP3_SAMPLES_PER_FRAME = 576;
+export const MP3_FRAME_BYTES = 288;
+
+export interface Mp3Summary {
+  byteLength: number;
+  sha256Hex: string;
+  /** PCM samples fed in; the recording's exact length (the MP3 adds encoder delay and frame padding). */
+  pcmSamples: number;
+  durationMs: number;
+  /** A player's duration is mp3Frames × 576 samples: LAME adds ~1.9 frames of delay and pads the end. */
+  mp3Frames: number;
+}
+
+// The wrapper's PCM buffer grows to the largest chunk ever passed and WebAssembly memory never
+// shrinks, so a long chunk (say after a gap) is fed in slices.
+const MAX_SAMPLES_PER_CALL = 8192;
+
+// The project's lib settings (ES2023, no DOM) do not declare the WebAssembly global Node provides.
+declare const WebAssembly: { compile(bytes: Uint8Array): Promise<CompiledWasm> };
+type CompiledWasm = Exclude<Parameters<typeof createEncoder>[1], string | ArrayBuffer | Uint8Array>;
+
+let compiledModule: Promise<CompiledWasm> | undefined;
+
+/** Compiling the LAME WebAssembly takes milliseconds; each call's encoder reuses one compiled module. */
+function loadMp3Module(): Promise<CompiledWasm> {
+  compiledModule ??= WebAssembly.compile(readFileSync(require.resolve("wasm-media-encoders/wasm/mp3")));
+  return compiledModule;
+}
+
+/**
+ * Mono 8 kHz PCM → 32 kbps CBR MP3, incrementally, with a running SHA-256 of the bytes produced.
+ * The library takes Float32 samples in [-1, 1]; Int16 input is scaled by 1/32768.
+ */
+export class Mp3Encoder {
+  private readonly hash: Hash = createHash("sha256");
+  private byteLength = 0;
+  private pcmSamples = 0;
+  private summary: Mp3Summary | undefined;
+
+  private constructor(private readonly lame: WasmMediaEncoder<"audio/mpeg">) {}
+
+  static async create(): Promise<Mp3Encoder> {
+    const lame = await createEncoder("audio/mpeg", await loadMp3Module());
+    lame.configure({ channels: 1, sampleRate: SAMPLE_RATE_HZ, bitrate: MP3_BITRATE_KBPS, outputSampleRate: SAMPLE_RATE_HZ });
+    return new Mp3Encoder(lame);
+  }
+
+  /** Returns the MP3 bytes completed by this chunk (often empty: LAME buffers about a frame). */
+  encode(pcm: Int16Array | Float32Array): Uint8Array {
+    if (this.summary) throw new Error("Mp3Encoder.encode called after finalize");
+    const pieces: Uint8Array[] = [];
+    for (let offset = 0; offset < pcm.length; offset += MAX_SAMPLES_PER_CALL) {
+      const slice = pcm.subarray(offset, offset + MAX_SAMPLES_PER_CALL);
+      // The result views WebAssembly memory that the next call reuses, hence the copy.
+      pieces.push(this.lame.encode([toFloat32(slice)]).slice());
+    }
+    this.pcmSamples += pcm.length;
+    return this.account(concatBytes(pieces));
+  }
+
+  /** Flushes LAME; returns the last bytes and the summary of the whole MP3. */
+  finalize(): { tail: Uint8Array; summary: Mp3Summary } {
+    if (this.summary) return { tail: new Uint8Array(0), summary: this.summary };
+    const tail = this.account(this.lame.finalize().slice());
+    this.summary = {
+      byteLength: this.byteLength,
+      sha256Hex: this.hash.digest("hex"),
+      pcmSamples: this.pcmSamples,
+      durationMs: samplesToMs(this.pcmSamples),
+      mp3Frames: this.byteLength / MP3_FRAME_BYTES,
+    };
+    return { tail, summary: this.summary };
+  }
+
+  private account(bytes: Uint8Array): Uint8Array {
+    this.hash.update(bytes);
+    this.byteLength += bytes.length;
+    return bytes;
+  }
+}
+
+function toFloat32(pcm: Int16Array | Float32Array): Float32Array {
+  if (pcm instanceof Float32Array) return pcm;
+  const scaled = new Float32Array(pcm.length);
+  for (let i = 0; i < pcm.length; i++) scaled[i] = pcm[i] / 32768;
+  return scaled;
+}
