@@ -1,18 +1,14 @@
 import { hashAuditEntry } from "../src/audit/audit-hash";
 import { Role } from "../src/auth/role";
 import { codesOf, gql, GraphQLResponse } from "./support/graphql-client";
-import { createScenario, PAUSE, RESUME, Scenario } from "./support/scenario";
+import { createScenario, PAUSE, RESUME, Scenario, startScenarioApp } from "./support/scenario";
 import { startTestApp, TestApp, TestUser } from "./support/test-app";
 
 /** The audit log through the real API: reading, paging, filtering, what gets audited, and tamper detection. */
 
 let t: TestApp;
 let s: Scenario;
-
-beforeAll(async () => {
-  t = await startTestApp();
-  s = await createScenario(t);
-});
+beforeAll(async () => ({ t, s } = await startScenarioApp()));
 afterAll(() => t.close());
 
 const GENESIS = "0".repeat(64);
@@ -573,10 +569,7 @@ describe("tampering is detected", () => {
 describe("a chain longer than one verification batch", () => {
   let app: TestApp;
   let scenario: Scenario;
-  beforeAll(async () => {
-    app = await startTestApp();
-    scenario = await createScenario(app);
-  });
+  beforeAll(async () => ({ t: app, s: scenario } = await startScenarioApp()));
   afterAll(() => app.close());
 
   it("verifies end to end, and a change far down the chain is found and located", async () => {

@@ -3,16 +3,12 @@ import { Role } from "../src/auth/role";
 import { PauseHoldEntity } from "../src/recordings/pause-hold.entity";
 import { IsNull } from "typeorm";
 import { gql, SubscriptionRecorder, wsClient } from "./support/graphql-client";
-import { createScenario, PAUSE, RESUME, Scenario, startCall, STATE_SUBSCRIPTION } from "./support/scenario";
-import { startTestApp, TestApp, TestUser } from "./support/test-app";
+import { PAUSE, RESUME, Scenario, startCall, startScenarioApp, STATE_SUBSCRIPTION } from "./support/scenario";
+import { TestApp, TestUser } from "./support/test-app";
 
 let t: TestApp;
 let s: Scenario;
-
-beforeAll(async () => {
-  t = await startTestApp();
-  s = await createScenario(t);
-});
+beforeAll(async () => ({ t, s } = await startScenarioApp()));
 afterAll(() => t.close());
 
 describe("50 concurrent pause/resume calls from several holders", () => {

@@ -9,7 +9,7 @@ import { DOWNLOAD_SECRET_PURPOSE, DownloadGrant, DownloadLinkSigner } from "../s
 import { RecordingState } from "../src/recordings/recording-state";
 import { codesOf, gql } from "./support/graphql-client";
 import { recordTone } from "./support/record-audio";
-import { createScenario, PAUSE, Scenario, startCall } from "./support/scenario";
+import { createScenario, PAUSE, Scenario, startCall, startScenarioApp } from "./support/scenario";
 import { startTestApp, TestApp, TestUser } from "./support/test-app";
 
 const CREATE = /* GraphQL */ `
@@ -446,10 +446,7 @@ describe("GET on a download link", () => {
 describe("with PUBLIC_URL and a short TTL", () => {
   let short: TestApp;
   let ss: Scenario;
-  beforeAll(async () => {
-    short = await startTestApp({ media: { downloadUrlTtlSeconds: 2, publicUrl: "https://calls.example.com" } });
-    ss = await createScenario(short);
-  });
+  beforeAll(async () => ({ t: short, s: ss } = await startScenarioApp({ media: { downloadUrlTtlSeconds: 2, publicUrl: "https://calls.example.com" } })));
   afterAll(() => short.close());
 
   it("links point at PUBLIC_URL, work until they expire and are then refused with 410", async () => {

@@ -1,17 +1,13 @@
 import { RecordingState } from "../src/recordings/recording-state";
 import { decodeMp3 } from "./media/support/decode-mp3";
 import { interleave, trackFrames } from "./media/support/synthetic-call";
-import { createScenario, Scenario, startCall } from "./support/scenario";
-import { startTestApp, TestApp } from "./support/test-app";
+import { Scenario, startCall, startScenarioApp } from "./support/scenario";
+import { TestApp } from "./support/test-app";
 import { TwilioStreamClient } from "./support/twilio-stream-client";
 
 let t: TestApp;
 let s: Scenario;
-
-beforeAll(async () => {
-  t = await startTestApp();
-  s = await createScenario(t);
-});
+beforeAll(async () => ({ t, s } = await startScenarioApp()));
 afterAll(() => t.close());
 
 const waitFor = async (check: () => Promise<boolean>, timeoutMs = 5000) => {

@@ -21,8 +21,8 @@ import { DECODED_DELAY_SAMPLES } from "./media/support/mp3-timing";
 import { FRAME_MS, FRAME_SAMPLES } from "./media/support/synthetic-call";
 import { fullTonePower, tonePower } from "./media/support/tone-measure";
 import { gql } from "./support/graphql-client";
-import { createScenario, PAUSE, RESUME, Scenario, startCall } from "./support/scenario";
-import { startTestApp, TestApp } from "./support/test-app";
+import { PAUSE, RESUME, Scenario, startCall, startScenarioApp } from "./support/scenario";
+import { TestApp } from "./support/test-app";
 import { TwilioStreamClient } from "./support/twilio-stream-client";
 
 const VOICE_HZ = 440;
@@ -243,10 +243,7 @@ function expectLength(decoded: DecodedMp3, ms: number): void {
 describe.each<PauseBehavior>(["silence", "skip"])("pausing a live call (PAUSE_BEHAVIOR=%s)", (behavior) => {
   let t: TestApp;
   let s: Scenario;
-  beforeAll(async () => {
-    t = await startTestApp({ media: { pauseBehavior: behavior } });
-    s = await createScenario(t);
-  });
+  beforeAll(async () => ({ t, s } = await startScenarioApp({ media: { pauseBehavior: behavior } })));
   afterAll(() => t.close());
 
   let control: DecodedMp3;
@@ -299,10 +296,7 @@ describe.each<PauseBehavior>(["silence", "skip"])("pausing a live call (PAUSE_BE
 describe("a pause that reaches the server after the card number's first frames", () => {
   let t: TestApp;
   let s: Scenario;
-  beforeAll(async () => {
-    t = await startTestApp();
-    s = await createScenario(t);
-  });
+  beforeAll(async () => ({ t, s } = await startScenarioApp()));
   afterAll(() => t.close());
 
   it("still cuts at the moment it was made: at most a few tens of ms of the card number at the boundary", async () => {

@@ -4,16 +4,12 @@ import { Role } from "../src/auth/role";
 import { PauseHoldEntity } from "../src/recordings/pause-hold.entity";
 import { PauseIntervalEntity } from "../src/recordings/pause-interval.entity";
 import { codesOf, gql } from "./support/graphql-client";
-import { createScenario, PAUSE, RESUME, Scenario, startCall } from "./support/scenario";
-import { startTestApp, TestApp } from "./support/test-app";
+import { PAUSE, RESUME, Scenario, startCall, startScenarioApp } from "./support/scenario";
+import { TestApp } from "./support/test-app";
 
 let t: TestApp;
 let s: Scenario;
-
-beforeAll(async () => {
-  t = await startTestApp();
-  s = await createScenario(t);
-});
+beforeAll(async () => ({ t, s } = await startScenarioApp()));
 afterAll(() => t.close());
 
 const auditCount = async (recordingId: string) =>

@@ -10,8 +10,8 @@ import { DECODED_DELAY_SAMPLES } from "./media/support/mp3-timing";
 import { interleave, trackFrames } from "./media/support/synthetic-call";
 import { tonePower } from "./media/support/tone-measure";
 import { codesOf, gql, SubscriptionRecorder, wsClient } from "./support/graphql-client";
-import { createScenario, Scenario, startCall, STATE_SUBSCRIPTION } from "./support/scenario";
-import { startTestApp, TestApp, TestUser } from "./support/test-app";
+import { Scenario, startCall, startScenarioApp, STATE_SUBSCRIPTION } from "./support/scenario";
+import { TestApp, TestUser } from "./support/test-app";
 import { TwilioStreamClient } from "./support/twilio-stream-client";
 
 /**
@@ -22,11 +22,7 @@ import { TwilioStreamClient } from "./support/twilio-stream-client";
 
 let t: TestApp;
 let s: Scenario;
-
-beforeAll(async () => {
-  t = await startTestApp();
-  s = await createScenario(t);
-});
+beforeAll(async () => ({ t, s } = await startScenarioApp()));
 afterAll(() => t.close());
 
 const REDACT = /* GraphQL */ `

@@ -1,17 +1,13 @@
 import WebSocket from "ws";
 import { Role } from "../src/auth/role";
 import { gql, SubscriptionRecorder, wsClient } from "./support/graphql-client";
-import { createScenario, PAUSE, RESUME, Scenario, startCall, STATE_SUBSCRIPTION } from "./support/scenario";
+import { PAUSE, RESUME, Scenario, startCall, startScenarioApp, STATE_SUBSCRIPTION } from "./support/scenario";
 import { recordTone } from "./support/record-audio";
-import { startTestApp, TestApp } from "./support/test-app";
+import { TestApp } from "./support/test-app";
 
 let t: TestApp;
 let s: Scenario;
-
-beforeAll(async () => {
-  t = await startTestApp();
-  s = await createScenario(t);
-});
+beforeAll(async () => ({ t, s } = await startScenarioApp()));
 afterAll(() => t.close());
 
 describe("recordingStateChanged over graphql-ws", () => {

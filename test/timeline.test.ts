@@ -1,19 +1,15 @@
 import { Role } from "../src/auth/role";
 import { RecordingEntity } from "../src/recordings/recording.entity";
 import { codesOf, gql, SubscriptionRecorder, wsClient } from "./support/graphql-client";
-import { createScenario, PAUSE, RESUME, Scenario } from "./support/scenario";
-import { startTestApp, TestApp, TestUser } from "./support/test-app";
+import { PAUSE, RESUME, Scenario, startScenarioApp } from "./support/scenario";
+import { TestApp, TestUser } from "./support/test-app";
 import { recordTone } from "./support/record-audio";
 
 /** The customer's Conversation Timeline through the real API: paging over HTTP and live changes over graphql-ws. */
 
 let t: TestApp;
 let s: Scenario;
-
-beforeAll(async () => {
-  t = await startTestApp();
-  s = await createScenario(t);
-});
+beforeAll(async () => ({ t, s } = await startScenarioApp()));
 afterAll(() => t.close());
 
 const TOMBSTONE = "Recording has been deleted";

@@ -1,5 +1,5 @@
 import { Role } from "../../src/auth/role";
-import type { TestApp, TestUser } from "./test-app";
+import { startTestApp, TestApp, TestAppOptions, TestUser } from "./test-app";
 
 export interface Scenario {
   admin: TestUser;
@@ -50,3 +50,9 @@ export const STATE_SUBSCRIPTION = /* GraphQL */ `
     }
   }
 `;
+
+/** The real app on a fresh database with the standard scenario: one line of setup for a test file. */
+export async function startScenarioApp(options: TestAppOptions = {}): Promise<{ t: TestApp; s: Scenario }> {
+  const t = await startTestApp(options);
+  return { t, s: await createScenario(t) };
+}
