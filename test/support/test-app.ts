@@ -38,6 +38,7 @@ export interface TestAppOptions {
   dataDir?: string;
   media?: Partial<MediaConfig>;
   mediaStaleAfterMs?: number;
+  seedDemo?: boolean;
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -51,7 +52,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     database: database.config,
     redisUrl: options.redisUrl,
     jwt: { mode: "secret", ...TEST_JWT },
-    seedDemo: false,
+    seedDemo: options.seedDemo ?? false,
     media: { masterKey: undefined, twilioAuthToken: undefined, pauseBehavior: "silence", publicUrl: undefined, downloadUrlTtlSeconds: 300, ...options.media },
   };
   const logs: string[] = [];
