@@ -402,7 +402,7 @@ describe("role matrix", () => {
 
 /** How each guarded field is selected, and what an allowed caller sees on a paused, ended, deleted recording. */
 const NESTED_SELECTIONS: Record<string, { selection: string; check: (value: any) => void }> = {
-  "Recording.sha256": { selection: "sha256", check: (value) => expect(value).toBeNull() /* no media plane in tests */ },
+  "Recording.sha256": { selection: "sha256", check: (value) => expect(value).toBeNull() /* this call was never streamed: no audio */ },
   "Recording.sizeBytes": { selection: "sizeBytes", check: (value) => expect(value).toBeNull() },
   "Recording.deletion": { selection: "deletion { reason deletedById }", check: (value) => expect(value).toEqual({ reason: "nested guard test", deletedById: s.compliance.id }) },
   "Recording.pauseIntervals": { selection: "pauseIntervals { startOffsetMs endOffsetMs }", check: (value) => expect(value).toHaveLength(1) },
