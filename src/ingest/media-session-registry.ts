@@ -88,7 +88,9 @@ export class MediaSessionRegistry implements RecordingFinalizer {
     if (recording?.state !== RecordingState.PROCESSING) return;
     const media = await this.media.find(recordingId);
     if (media?.status === MediaStatus.STORED) {
-      await this.lifecycle.markAvailable(recordingId, { durationMs: media.durationMs ?? 0, sizeBytes: media.sizeBytes ?? 0, sha256: media.sha256 ?? "" });
+      // A recovered MP3 has no measured duration; the call's own length stands in for it.
+      const durationMs = media.durationMs ?? recording.durationMs ?? 0;
+      await this.lifecycle.markAvailable(recordingId, { durationMs, sizeBytes: media.sizeBytes ?? 0, sha256: media.sha256 ?? "" });
     } else if (!media || media.status === MediaStatus.ABANDONED) {
       await this.lifecycle.markFailed(recordingId);
     }

@@ -9,6 +9,7 @@ const LIVE_UPLOAD_GRACE_MS = 30 * 60_000;
 
 export interface SweepReport {
   abandonedIngests: number;
+  recoveredIngests: number;
   abortedUploads: number;
   shreddedObjectsRemoved: number;
   orphanObjectsRemoved: number;
@@ -50,10 +51,14 @@ export class MediaSweeper {
     const staleBefore = new Date(now.getTime() - this.options.staleAfterMs);
     const deadIngestsBefore = options.atStartup && this.options.singleInstance ? new Date(now.getTime() + 1) : staleBefore;
     const repo = this.dataSource.getRepository(RecordingMediaEntity);
-    const report: SweepReport = { abandonedIngests: 0, abortedUploads: 0, shreddedObjectsRemoved: 0, orphanObjectsRemoved: 0, settledRecordings: 0 };
+    const report: SweepReport = { abandonedIngests: 0, recoveredIngests: 0, abortedUploads: 0, shreddedObjectsRemoved: 0, orphanObjectsRemoved: 0, settledRecordings: 0 };
 
     for (const row of await repo.find({ where: { status: MediaStatus.WRITING, updatedAt: LessThan(deadIngestsBefore) } })) {
       if (this.options.isLiveHere(row.recordingId)) continue;
+      if (await this.media.recoverCommitted(row)) {
+        report.recoveredIngests++;
+        continue;
+      }
       await this.media.abandonIngest(row.recordingId, undefined);
       await this.lifecycle.markFailed(row.recordingId);
       report.abandonedIngests++;

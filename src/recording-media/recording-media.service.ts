@@ -1,4 +1,4 @@
-import { hkdfSync, randomBytes } from "node:crypto";
+import { createHash, hkdfSync, randomBytes } from "node:crypto";
 import { DataSource, In } from "typeorm";
 import { crashPoint } from "../common/fault-injection";
 import type { UnitOfWork } from "../database/transaction";
@@ -84,6 +84,29 @@ export class RecordingMediaService implements RecordingShredder {
     await this.dataSource
       .getRepository(RecordingMediaEntity)
       .update({ recordingId, status: MediaStatus.WRITING }, { status: MediaStatus.STORED, ...mp3, updatedAt: new Date() });
+  }
+
+  /**
+   * A crash between publishing the object and marking the row STORED leaves a complete MP3 under a WRITING
+   * row: it is verified (every segment authenticates) and kept instead of being swept as an orphan.
+   */
+  async recoverCommitted(row: RecordingMediaEntity): Promise<boolean> {
+    if (row.status !== MediaStatus.WRITING || !row.wrappedKey || !(await this.store.stat(row.objectKey))) return false;
+    try {
+      const dataKey = unwrapKey(row.wrappedKey, this.masterKey, row.recordingId);
+      const reader = await EncryptedObjectReader.open(this.store, row.objectKey, { dataKey, objectId: row.objectKey });
+      const hash = createHash("sha256");
+      if (reader.plaintextBytes > 0) for await (const piece of reader.read({ start: 0, endInclusive: reader.plaintextBytes - 1 })) hash.update(piece);
+      await this.dataSource
+        .getRepository(RecordingMediaEntity)
+        .update(
+          { recordingId: row.recordingId, status: MediaStatus.WRITING },
+          { status: MediaStatus.STORED, sizeBytes: reader.plaintextBytes, sha256: hash.digest("hex"), updatedAt: new Date() },
+        );
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Nothing worth keeping: the upload is discarded and the row removed, leaving no orphan. */
