@@ -23,6 +23,7 @@ import { buildCallvaultSchema, ResolverContainer } from "./graphql/schema";
 import { RunningHttpServer, startHttpServer, UpgradeRoute } from "./http/server";
 import { IngestAuthenticator, IngestPrincipal } from "./ingest/ingest-auth";
 import { MediaSessionRegistry } from "./ingest/media-session-registry";
+import { auditPauseLeaks } from "./ingest/pause-leak-auditor";
 import { TwilioMediaStream } from "./ingest/twilio-media-stream";
 import { loadMasterKey } from "./recording-media/master-key-file";
 import { MediaSweeper } from "./recording-media/media-sweeper";
@@ -91,7 +92,7 @@ const SWEEP_INTERVAL_MS = 60_000;
 const defaultLog = (message: string, error?: unknown) => (error === undefined ? console.log(message) : console.error(message, error));
 
 /** Opens the database (applying migrations) and wires every service. Used by the server and the CLIs. */
-export async function createServices(config: Config, options: Pick<AppOptions, "mediaStaleAfterMs"> = {}): Promise<Services> {
+export async function createServices(config: Config, options: Pick<AppOptions, "mediaStaleAfterMs" | "log"> = {}): Promise<Services> {
   const dataSource = await openDataSource(config.database);
   try {
     await dataSource.runMigrations({ transaction: "each" });
@@ -105,7 +106,14 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
     const lifecycle = new RecordingLifecycleService(transactions, publisher);
     const recordings = new RecordingQueryService(dataSource, users);
     const media = new RecordingMediaService(dataSource, new FilesystemObjectStore(path.join(config.dataDir, "media")), loadMasterKey(config.media.masterKey, config.dataDir));
-    const sessions = new MediaSessionRegistry(bus, media, recordings, lifecycle, config.media.pauseBehavior);
+    const sessions = new MediaSessionRegistry(
+      bus,
+      media,
+      recordings,
+      lifecycle,
+      config.media.pauseBehavior,
+      auditPauseLeaks(transactions, audit, options.log ?? defaultLog),
+    );
     await sessions.start();
     const sweeper = new MediaSweeper(dataSource, media, lifecycle, {
       staleAfterMs: options.mediaStaleAfterMs ?? DEFAULT_INGEST_STALE_MS,

@@ -128,6 +128,29 @@ describe("the media WebSocket", () => {
   });
 });
 
+describe("a pause that arrives after its audio was encoded", () => {
+  it("is audited with how much paused audio got into the recording, so it can be redacted", async () => {
+    const { callId, recordingId } = await startCall(t, s);
+    const stream = await TwilioStreamClient.connect(t.url, bearer());
+    stream.start({ callId });
+    // Two seconds of stream time sent at once: far past the 500 ms hold-back by the time the pause is made.
+    stream.sendFrames(toneCall(2000));
+    await stream.flushed();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await gql(t.url, `mutation($id: ID!) { pauseRecording(input: { recordingId: $id }) { state } }`, { id: recordingId }, s.agent.token);
+    await gql(t.url, `mutation($id: ID!) { resumeRecording(input: { recordingId: $id }) { state } }`, { id: recordingId }, s.agent.token);
+    stream.stop();
+    await stream.closed;
+    await gql(t.url, END_CALL, { callId }, s.apiUser.token);
+
+    const log = await gql(t.url, `query($id: ID!) { auditLog(first: 5, filter: { action: PAUSE_APPLIED_LATE, targetId: $id }) { edges { node { actorId details } } } }`, { id: recordingId }, s.compliance.token);
+    const entries = log.data?.auditLog.edges.map((e: { node: unknown }) => e.node);
+    expect(entries).toHaveLength(1);
+    expect(entries[0].actorId).toBeNull();
+    expect(entries[0].details.leakedMs).toBeGreaterThan(500);
+  });
+});
+
 describe("deleting a recording shreds its audio", () => {
   it("leaves a copy of the ciphertext taken before deletion undecryptable", async () => {
     const { callId, recordingId } = await startCall(t, s);

@@ -3,6 +3,8 @@ export enum AuditAction {
   RECORDING_RESUMED = "RECORDING_RESUMED",
   RECORDING_RESUMED_FORCED = "RECORDING_RESUMED_FORCED",
   RECORDING_DELETED = "RECORDING_DELETED",
+  /** A pause reached the media pipeline after its audio had been encoded: the recording holds that much paused audio. */
+  PAUSE_APPLIED_LATE = "PAUSE_APPLIED_LATE",
   RECORDING_REDACTED = "RECORDING_REDACTED",
   DOWNLOAD_URL_ISSUED = "DOWNLOAD_URL_ISSUED",
   DOWNLOAD_SERVED = "DOWNLOAD_SERVED",

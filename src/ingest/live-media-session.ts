@@ -15,6 +15,15 @@ export interface SessionCounters {
   rejected: number;
 }
 
+export interface PauseLeak {
+  recordingId: string;
+  leakedMs: number;
+  /** Where the pause begins on the stream's timeline. */
+  pauseOffsetMs: number;
+}
+
+export type LeakListener = (leak: PauseLeak) => void;
+
 export interface SessionResult {
   stored: boolean;
   sizeBytes: number;
@@ -42,6 +51,7 @@ export class LiveMediaSession {
     private readonly pipeline: RecordingPipeline,
     private readonly writer: EncryptedObjectWriter,
     private readonly media: RecordingMediaService,
+    private readonly onLeak: LeakListener,
   ) {
   }
 
@@ -51,10 +61,11 @@ export class LiveMediaSession {
     media: RecordingMediaService,
     pausesSoFar: PauseIntervalEntity[],
     streamOrigin = new Date(),
+    onLeak: LeakListener = () => undefined,
   ): Promise<LiveMediaSession> {
     const pipeline = await RecordingPipeline.create({ cutter: { behavior: pauseBehavior } });
     const writer = await media.beginIngest(recordingId);
-    const session = new LiveMediaSession(recordingId, streamOrigin.getTime(), pipeline, writer, media);
+    const session = new LiveMediaSession(recordingId, streamOrigin.getTime(), pipeline, writer, media, onLeak);
     session.applyIntervals(pausesSoFar);
     return session;
   }
@@ -105,22 +116,22 @@ export class LiveMediaSession {
 
   private applyPause(startedAt: Date, endedAt: Date | null): void {
     const startOffsetMs = this.toStreamMs(startedAt);
-    this.report(this.pipeline.applyPause({ startOffsetMs, endOffsetMs: endedAt ? Math.max(startOffsetMs, this.toStreamMs(endedAt)) : null }));
+    this.report(this.pipeline.applyPause({ startOffsetMs, endOffsetMs: endedAt ? Math.max(startOffsetMs, this.toStreamMs(endedAt)) : null }), startOffsetMs);
     if (!endedAt) this.openPauseStartMs = startOffsetMs;
     else if (this.openPauseStartMs === startOffsetMs) this.openPauseStartMs = undefined;
   }
 
   private closePause(at: Date): void {
     if (this.openPauseStartMs === undefined) return;
-    this.report(this.pipeline.applyPause({ startOffsetMs: this.openPauseStartMs, endOffsetMs: Math.max(this.openPauseStartMs, this.toStreamMs(at)) }));
+    this.report(this.pipeline.applyPause({ startOffsetMs: this.openPauseStartMs, endOffsetMs: Math.max(this.openPauseStartMs, this.toStreamMs(at)) }), this.openPauseStartMs);
     this.openPauseStartMs = undefined;
   }
 
   /** A pause that arrived after its audio had left the hold-back window let some of it through: say so loudly. */
-  private report(outcome: PauseOutcome): void {
+  private report(outcome: PauseOutcome, pauseOffsetMs: number): void {
     if (outcome.kind === "applied-late") {
       this.leakedMs += outcome.leakedMs;
-      console.warn(`recording ${this.recordingId}: a pause arrived late; ${outcome.leakedMs} ms of paused audio was recorded`);
+      this.onLeak({ recordingId: this.recordingId, leakedMs: outcome.leakedMs, pauseOffsetMs });
     }
   }
 
