@@ -7,6 +7,7 @@ import { decodeMp3 } from "./media/support/decode-mp3";
 import { interleave, trackFrames } from "./media/support/synthetic-call";
 import { fullTonePower, tonePower } from "./media/support/tone-measure";
 import { codesOf, gql } from "./support/graphql-client";
+import { recordTone } from "./support/record-audio";
 import { Scenario, startCall, startScenarioApp } from "./support/scenario";
 import { TestApp } from "./support/test-app";
 import { TwilioStreamClient } from "./support/twilio-stream-client";
@@ -28,11 +29,7 @@ const storedMp3 = async (recordingId: string) => (await t.app.services.media.ope
 describe("the media WebSocket", () => {
   it("encodes while the call runs, so the recording is AVAILABLE the moment the call ends", async () => {
     const { callId, recordingId } = await startCall(t, s);
-    const stream = await TwilioStreamClient.connect(t.url, bearer());
-    stream.start({ callId });
-    stream.sendFrames(toneCall(3000));
-    stream.stop();
-    expect((await stream.closed).code).toBe(1000);
+    await recordTone(t, s.apiUser.token, callId, 3000);
 
     const startedAt = Date.now();
     const ended = await gql(t.url, END_CALL, { callId }, s.apiUser.token);
@@ -154,11 +151,7 @@ describe("a pause that arrives after its audio was encoded", () => {
 describe("deleting a recording shreds its audio", () => {
   it("leaves a copy of the ciphertext taken before deletion undecryptable", async () => {
     const { callId, recordingId } = await startCall(t, s);
-    const stream = await TwilioStreamClient.connect(t.url, bearer());
-    stream.start({ callId });
-    stream.sendFrames(toneCall(1000));
-    stream.stop();
-    await stream.closed;
+    await recordTone(t, s.apiUser.token, callId, 1000);
     await gql(t.url, END_CALL, { callId }, s.apiUser.token);
 
     const { media } = await t.app.services.media.openAudio(recordingId);
