@@ -84,19 +84,6 @@ async function availableRecording(customerId?: string) {
   return ids;
 }
 
-/**
- * Stands in for a media plane that is still encoding: calls that end stay PROCESSING until `release`
- * marks them available (or failed), as the real finalizer would.
- */
-function holdFinalization() {
-  const held: string[] = [];
-  t.app.services.calls.useFinalizer({ finalize: async (recordingId) => void held.push(recordingId) });
-  return {
-    held,
-    restore: () => t.app.services.calls.useFinalizer(t.app.services.sessions),
-  };
-}
-
 const recordingView = async (recordingId: string, token = s.compliance.token) => {
   const view = await gql(t.url, RECORDING, { id: recordingId }, token);
   expect(view.errors).toBeUndefined();
@@ -115,7 +102,7 @@ const deleteAs = (user: TestUser | undefined, recordingId: string, reason: strin
   gql(t.url, DELETE, { input: { recordingId, reason } }, user?.token);
 
 describe("deleteRecording refuses a live recording", () => {
-  type Live = { recordingId: string; callId: string; finish: () => Promise<void> };
+  type Live = { recordingId: string; callId: string; settled?: string; finish: () => Promise<void> };
   const setups: Record<string, () => Promise<Live>> = {
     RECORDING: async () => {
       const ids = await startCall(await newCustomer());
@@ -128,15 +115,18 @@ describe("deleteRecording refuses a live recording", () => {
       return { ...ids, finish: async () => void (await endCall(ids.callId)) };
     },
     PROCESSING: async () => {
-      const gate = holdFinalization();
-      try {
-        const ids = await startCall(await newCustomer());
-        expect(await endCall(ids.callId)).toBe("PROCESSING");
-        expect(gate.held).toEqual([ids.recordingId]);
-        return { ...ids, finish: async () => void (await t.app.services.lifecycle.markAvailable(ids.recordingId, undefined)) };
-      } finally {
-        gate.restore();
-      }
+      // The call ends while its audio is still being written (by the instance holding the stream): PROCESSING.
+      const ids = await startCall(await newCustomer());
+      const upload = await t.app.services.media.beginIngest(ids.recordingId);
+      expect(await endCall(ids.callId, false)).toBe("PROCESSING");
+      return {
+        ...ids,
+        settled: "FAILED",
+        finish: async () => {
+          await t.app.services.media.abandonIngest(ids.recordingId, upload);
+          await t.app.services.sessions.finalize(ids.recordingId);
+        },
+      };
     },
   };
 
@@ -162,9 +152,9 @@ describe("deleteRecording refuses a live recording", () => {
       await client.dispose();
     }
 
-    // Once the call is over and the recording is available, the same request succeeds.
+    // Once the call is over and the recording is settled, the same request succeeds.
     await live.finish();
-    expect((await recordingView(live.recordingId)).state).toBe("AVAILABLE");
+    expect((await recordingView(live.recordingId)).state).toBe(live.settled ?? "AVAILABLE");
     const deleted = await deleteAs(s.compliance, live.recordingId, "customer asked for erasure");
     expect(deleted.errors).toBeUndefined();
     expect(deleted.data?.deleteRecording.recordingId).toBe(live.recordingId);
@@ -362,16 +352,8 @@ describe("concurrent deletes of one recording", () => {
 
 describe("deleting a FAILED recording", () => {
   it("is allowed: there was no audio, so the receipt carries no MP3 hash", async () => {
-    const gate = holdFinalization();
-    let recordingId: string;
-    try {
-      const ids = await startCall(await newCustomer());
-      recordingId = ids.recordingId;
-      expect(await endCall(ids.callId, false)).toBe("PROCESSING");
-    } finally {
-      gate.restore();
-    }
-    expect(await t.app.services.lifecycle.markFailed(recordingId)).toBe(true);
+    const { callId, recordingId } = await startCall(await newCustomer());
+    expect(await endCall(callId, false)).toBe("FAILED");
     expect((await recordingView(recordingId)).state).toBe("FAILED");
 
     const deleted = await deleteAs(s.compliance, recordingId, "failed recording, nothing to keep");

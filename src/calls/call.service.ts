@@ -47,13 +47,8 @@ export class CallService {
     private readonly customers: CustomerService,
     private readonly audit: AuditService,
     private readonly events: RecordingEventPublisher,
-    private finalizer: RecordingFinalizer,
+    private readonly finalizer: RecordingFinalizer,
   ) {}
-
-  /** The media plane replaces the finalizer so that a recording becomes available when its MP3 is ready. */
-  useFinalizer(finalizer: RecordingFinalizer): void {
-    this.finalizer = finalizer;
-  }
 
   async get(callId: string): Promise<CallEntity> {
     const call = await this.dataSource.getRepository(CallEntity).findOne({ where: { id: callId } });

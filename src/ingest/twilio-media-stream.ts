@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type WebSocket from "ws";
 import type { CallService } from "../calls/call.service";
+import { DomainError } from "../common/errors";
 import { isUuid } from "../common/ids";
 import { parseTwilioMediaMessage } from "../media/twilio-media-message";
 import { AlreadyIngestingError } from "../recording-media/recording-media.service";
@@ -122,7 +123,8 @@ export class TwilioMediaStream {
         this.ownedCallId = call.id;
         return recording.id;
       } catch (error) {
-        this.close(CLOSE.policy, `the call could not be started: ${(error as Error).message}`.slice(0, 120));
+        if (!(error instanceof DomainError)) throw error;
+        this.close(CLOSE.policy, `the call could not be started: ${error.code}`);
         return undefined;
       }
     }

@@ -1,6 +1,7 @@
 import { createHash, hkdfSync, randomBytes } from "node:crypto";
 import { DataSource, In } from "typeorm";
 import { crashPoint } from "../common/fault-injection";
+import { isUniqueViolation } from "../database/errors";
 import type { UnitOfWork } from "../database/transaction";
 import type { RecordingShredder } from "../recordings/recording-finalizer";
 import { EncryptedObjectReader } from "../storage/encrypted-object-reader";
@@ -64,8 +65,9 @@ export class RecordingMediaService implements RecordingShredder {
         durationMs: null,
         updatedAt: new Date(),
       });
-    } catch {
-      throw new AlreadyIngestingError(recordingId);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new AlreadyIngestingError(recordingId);
+      throw error;
     }
     return EncryptedObjectWriter.begin(this.store, objectKey, { dataKey, objectId: objectKey });
   }
@@ -119,11 +121,6 @@ export class RecordingMediaService implements RecordingShredder {
     return this.dataSource.getRepository(RecordingMediaEntity).findOne({ where: { recordingId } });
   }
 
-  async findMany(recordingIds: string[]): Promise<RecordingMediaEntity[]> {
-    if (recordingIds.length === 0) return [];
-    return this.dataSource.getRepository(RecordingMediaEntity).find({ where: { recordingId: In(recordingIds) } });
-  }
-
   /** Decrypts lazily: only the segments a range touches are read. */
   async openAudio(recordingId: string): Promise<OpenedAudio> {
     const media = await this.find(recordingId);
@@ -153,7 +150,7 @@ export class RecordingMediaService implements RecordingShredder {
   }
 
   /** Wraps a new data key for a replacement object (redaction). */
-  newDataKey(recordingId: string): { dataKey: Buffer; wrappedKey: string } {
+  private newDataKey(recordingId: string): { dataKey: Buffer; wrappedKey: string } {
     const dataKey = generateDataKey();
     return { dataKey, wrappedKey: wrapKey(dataKey, this.masterKey, recordingId) };
   }

@@ -26,12 +26,8 @@ export class RecordingDeletionService {
     private readonly transactions: TransactionRunner,
     private readonly audit: AuditService,
     private readonly events: RecordingEventPublisher,
-    private shredder: RecordingShredder,
+    private readonly shredder: RecordingShredder,
   ) {}
-
-  useShredder(shredder: RecordingShredder): void {
-    this.shredder = shredder;
-  }
 
   /**
    * Replaces the recording with a tombstone and destroys its audio in the same transaction.

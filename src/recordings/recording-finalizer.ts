@@ -1,6 +1,6 @@
 /**
- * What happens to a recording once its call has ended and it is PROCESSING. The media plane turns the
- * ingested audio into the final MP3; without one, the recording becomes AVAILABLE with no audio.
+ * What happens to a recording once its call has ended and it is PROCESSING: the media plane settles it,
+ * AVAILABLE when its MP3 is committed, FAILED when there is no audio.
  */
 export interface RecordingFinalizer {
   finalize(recordingId: string): Promise<void>;
@@ -10,5 +10,3 @@ export interface RecordingFinalizer {
 export interface RecordingShredder {
   shredInTransaction(uow: import("../database/transaction").UnitOfWork, recordingId: string): Promise<void>;
 }
-
-export const NO_MEDIA_SHREDDER: RecordingShredder = { shredInTransaction: async () => undefined };

@@ -1,6 +1,5 @@
 import { TransactionRunner } from "../database/transaction";
 import { TimelineChangeKind } from "../events/topics";
-import type { RecordingFinalizer } from "./recording-finalizer";
 import { RecordingEventPublisher } from "./recording-events";
 import { ControlSource, RecordingState } from "./recording-state";
 import { lockRecording, stateChangedEvent, timelineEvent, transition } from "./recording-store";
@@ -12,16 +11,11 @@ export interface ProducedAudio {
 }
 
 /** The system-driven end of a recording's life: PROCESSING → AVAILABLE or FAILED. */
-export class RecordingLifecycleService implements RecordingFinalizer {
+export class RecordingLifecycleService {
   constructor(
     private readonly transactions: TransactionRunner,
     private readonly events: RecordingEventPublisher,
   ) {}
-
-  /** Without a media plane there is no audio to wait for: the recording is available at once. */
-  async finalize(recordingId: string): Promise<void> {
-    await this.markAvailable(recordingId, undefined);
-  }
 
   async markAvailable(recordingId: string, audio: ProducedAudio | undefined): Promise<boolean> {
     return this.complete(recordingId, RecordingState.AVAILABLE, audio ? { ...audio } : {}, TimelineChangeKind.RECORDING_AVAILABLE);

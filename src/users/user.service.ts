@@ -5,6 +5,7 @@ import { ALL_ROLES, Role } from "../auth/role";
 import type { Viewer } from "../auth/viewer";
 import { badInput, notFound } from "../common/errors";
 import { isUuid, newId } from "../common/ids";
+import { isUniqueViolation } from "../database/errors";
 import { TransactionRunner } from "../database/transaction";
 import type { EventBus } from "../events/event-bus";
 import { UserRoleEntity } from "./user-role.entity";
@@ -73,12 +74,14 @@ export class UserService {
     const displayName = input.displayName.trim();
     if (!displayName) throw badInput("displayName must not be empty", "displayName");
     const roles = normalizeRoles(input.roles);
+    const taken = () => badInput(`a user with email ${email} already exists`, "email");
     return this.transactions.run(async (uow) => {
-      if (await uow.manager.findOne(UserEntity, { where: { email } })) {
-        throw badInput(`a user with email ${email} already exists`, "email");
-      }
+      if (await uow.manager.findOne(UserEntity, { where: { email } })) throw taken();
       const user = uow.manager.create(UserEntity, { id: newId(), email, displayName, createdAt: new Date() });
-      await uow.manager.insert(UserEntity, user);
+      // Two concurrent creations both pass the check above; the unique index decides, as a clear error.
+      await uow.manager.insert(UserEntity, user).catch((error) => {
+        throw isUniqueViolation(error) ? taken() : error;
+      });
       if (roles.length) await uow.manager.insert(UserRoleEntity, roles.map((role) => ({ userId: user.id, role })));
       await this.audit.append(uow, {
         actor,
