@@ -5,9 +5,12 @@ import { AuditResolver } from "./audit/audit.resolver";
 import { AuditService } from "./audit/audit.service";
 import { Authenticator } from "./auth/authenticator";
 import { TokenService } from "./auth/token.service";
+import { mountCallRecorderRoutes } from "./call-recorder/call-recorder.route";
+import { RestAuthenticator } from "./call-recorder/rest-authenticator";
 import { CallResolver } from "./calls/call.resolver";
 import { CallService } from "./calls/call.service";
 import type { Config } from "./config/config";
+import { mountConsoleRoutes } from "./console/console.routes";
 import { CustomerResolver } from "./customers/customer.resolver";
 import { CustomerService } from "./customers/customer.service";
 import { openDataSource } from "./database/data-source";
@@ -20,7 +23,9 @@ import type { EventBus } from "./events/event-bus";
 import { InMemoryEventBus } from "./events/in-memory-event-bus";
 import { RedisEventBus } from "./events/redis-event-bus";
 import { buildCallvaultSchema, ResolverContainer } from "./graphql/schema";
+import { operationPermissions } from "./http/operation-permissions";
 import { RunningHttpServer, startHttpServer, UpgradeRoute } from "./http/server";
+import { mountStaticConsole } from "./http/static-console";
 import { IngestAuthenticator, IngestPrincipal } from "./ingest/ingest-auth";
 import { MediaSessionRegistry } from "./ingest/media-session-registry";
 import { auditPauseLeaks } from "./ingest/pause-leak-auditor";
@@ -44,6 +49,7 @@ import { seedDemoData } from "./seed/demo-seed";
 import { TimelineStreamService } from "./timeline/timeline-stream.service";
 import { TimelineResolver } from "./timeline/timeline.resolver";
 import { TimelineService } from "./timeline/timeline.service";
+import { ApiTokenService } from "./users/api-token.service";
 import { UserResolver } from "./users/user.resolver";
 import { UserService } from "./users/user.service";
 
@@ -66,6 +72,7 @@ export interface Services {
   timeline: TimelineService;
   tokens: TokenService;
   downloads: DownloadService;
+  apiTokens: ApiTokenService;
 }
 
 export interface App {
@@ -81,6 +88,8 @@ export interface AppOptions {
   mediaStaleAfterMs?: number;
   /** Bind address; tests use 127.0.0.1. */
   host?: string;
+  /** The built web console (vite build output); defaults to dist/web beside the compiled server. */
+  consoleDir?: string;
 }
 
 export const MEDIA_STREAM_PATH = "/media";
@@ -143,6 +152,7 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
         publicUrl: config.media.publicUrl,
         ttlSeconds: config.media.downloadUrlTtlSeconds,
       }),
+      apiTokens: new ApiTokenService(dataSource, users),
     };
   } catch (error) {
     await dataSource.destroy();
@@ -170,7 +180,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       log("seeded demo data (users, customers, past calls and one live call)");
     }
     const container = new ResolverContainer()
-      .register(new UserResolver(services.users))
+      .register(new UserResolver(services.users, services.apiTokens))
       .register(new CustomerResolver(services.customers))
       .register(new CallResolver(services.calls))
       .register(new RecordingResolver(services.recordings, services.control, services.deletion, services.users))
@@ -195,7 +205,27 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       health: async () => {
         await services.dataSource.query("SELECT 1");
       },
-      routes: (app) => mountDownloadRoutes(app, services.downloads, log),
+      routes: (app) => {
+        mountDownloadRoutes(app, services.downloads, log);
+        const permissions = operationPermissions(schema);
+        mountCallRecorderRoutes(app, {
+          auth: new RestAuthenticator(authenticator, services.apiTokens),
+          control: services.control,
+          recordings: services.recordings,
+          permissions,
+          log,
+        });
+        mountConsoleRoutes(app, {
+          authenticator,
+          permissions,
+          users: services.users,
+          tokens: services.tokens,
+          apiTokens: services.apiTokens,
+          development: config.nodeEnv !== "production",
+          log,
+        });
+        mountStaticConsole(app, options.consoleDir ?? path.resolve(__dirname, "../web"));
+      },
       webSockets: {
         [MEDIA_STREAM_PATH]: mediaStreamRoute(services, new IngestAuthenticator(authenticator, config.media.twilioAuthToken, config.media.publicUrl), log),
       },

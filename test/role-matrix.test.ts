@@ -81,6 +81,7 @@ const SENSITIVE: [string, Role[]][] = [
   ["assignRoles", [ADMINISTRATOR]],
   ["createUser", [ADMINISTRATOR]],
   ["users", [ADMINISTRATOR]],
+  ["issueApiToken", [ADMINISTRATOR]],
   ["startCall", [API_USER]],
   ["endCall", [API_USER]],
   ["recordingStateChanged", [AGENT, TEAM_MANAGER, ADMINISTRATOR, COMPLIANCE_ADMINISTRATOR]],
@@ -228,6 +229,8 @@ const MATRIX: Record<string, MatrixOperation> = {
   // Queries
   me: { document: `query { me { id roles } }`, variables: () => ({}) },
   users: { document: `query { users { id } }`, variables: () => ({}) },
+  agents: { document: `query { agents { id } }`, variables: () => ({}) },
+  customers: { document: `query { customers(search: "test") { id } }`, variables: () => ({}) },
   recording: { document: `query($id: ID!) { recording(id: $id) { id state } }`, variables: (f) => ({ id: f.live.recordingId }) },
   agentRecordingStatus: {
     document: `query($agentId: ID!) { agentRecordingStatus(agentId: $agentId) { agentId state } }`,
@@ -255,6 +258,10 @@ const MATRIX: Record<string, MatrixOperation> = {
   createUser: {
     document: `mutation($input: CreateUserInput!) { createUser(input: $input) { id } }`,
     variables: () => ({ input: { email: `matrix-${++unique}-${Date.now()}@test.example`, displayName: "Matrix", roles: [] } }),
+  },
+  issueApiToken: {
+    document: `mutation($userId: ID!) { issueApiToken(userId: $userId, label: "role matrix") { id } }`,
+    variables: (f) => ({ userId: f.bystander.id }),
   },
   assignRoles: {
     document: `mutation($userId: ID!, $roles: [Role!]!) { assignRoles(userId: $userId, roles: $roles) { id roles } }`,

@@ -20,6 +20,18 @@ export class CustomerService {
     return customer;
   }
 
+  /** Customers whose name contains `search` (case-insensitive), by name; all of them when it is empty. */
+  async search(search: string, limit: number): Promise<CustomerEntity[]> {
+    const term = search.trim();
+    if (term.length > 200) throw badInput("search must be at most 200 characters", "search");
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw badInput("first must be from 1 to 100", "first");
+    // "!" escapes LIKE's wildcards the same way on MySQL/MariaDB and SQLite (backslash is not portable).
+    const pattern = `%${term.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`;
+    const query = this.dataSource.getRepository(CustomerEntity).createQueryBuilder("customer");
+    if (term) query.where("LOWER(customer.name) LIKE :pattern ESCAPE '!'", { pattern });
+    return query.orderBy("customer.name", "ASC").addOrderBy("customer.id", "ASC").take(limit).getMany();
+  }
+
   async create(actor: Viewer | undefined, requestId: string, name: string): Promise<CustomerEntity> {
     const trimmed = name.trim();
     if (!trimmed) throw badInput("name must not be empty", "name");

@@ -6,6 +6,7 @@ import { RecordingMediaEntity } from "../recording-media/recording-media.entity"
 import { PauseHoldEntity } from "../recordings/pause-hold.entity";
 import { PauseIntervalEntity } from "../recordings/pause-interval.entity";
 import { RecordingEntity } from "../recordings/recording.entity";
+import { ApiTokenEntity } from "../users/api-token.entity";
 import { UserRoleEntity } from "../users/user-role.entity";
 import { UserEntity } from "../users/user.entity";
 
@@ -20,4 +21,5 @@ export const ENTITIES = [
   PauseHoldEntity,
   AuditEntryEntity,
   AuditHeadEntity,
+  ApiTokenEntity,
 ];

@@ -2,12 +2,16 @@ import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "ty
 import { Role } from "../auth/role";
 import { Auth, unauthenticated } from "../graphql/auth";
 import type { GraphQLContext } from "../graphql/context";
+import { ApiTokenService } from "./api-token.service";
 import { UserService } from "./user.service";
-import { CreateUserInput, UserType } from "./user.types";
+import { CreateUserInput, IssuedApiTokenType, UserType } from "./user.types";
 
 @Resolver(() => UserType)
 export class UserResolver {
-  constructor(private readonly userService: UserService) {}
+  constructor(
+    private readonly userService: UserService,
+    private readonly apiTokens: ApiTokenService,
+  ) {}
 
   @Auth()
   @Query(() => UserType, { description: "The signed-in user." })
@@ -22,6 +26,18 @@ export class UserResolver {
   @Query(() => [UserType])
   async users(): Promise<UserType[]> {
     return this.userService.list();
+  }
+
+  @Auth(Role.TEAM_MANAGER, Role.ADMINISTRATOR)
+  @Query(() => [UserType], { description: "Every user holding the AGENT role (the team manager's floor)." })
+  async agents(): Promise<UserType[]> {
+    return this.userService.listWithRole(Role.AGENT);
+  }
+
+  @Auth(Role.ADMINISTRATOR)
+  @Mutation(() => IssuedApiTokenType, { description: "Issues an API token for HTTP Basic (e-mail + token) on the REST API; shown only once." })
+  async issueApiToken(@Arg("userId", () => ID) userId: string, @Arg("label", () => String) label: string): Promise<IssuedApiTokenType> {
+    return this.apiTokens.issue(userId, label);
   }
 
   @Auth(Role.ADMINISTRATOR)

@@ -68,6 +68,12 @@ export class UserService {
     return this.dataSource.getRepository(UserEntity).find({ order: { email: "ASC" } });
   }
 
+  async listWithRole(role: Role): Promise<UserEntity[]> {
+    const holders = await this.dataSource.getRepository(UserRoleEntity).find({ where: { role } });
+    if (holders.length === 0) return [];
+    return this.dataSource.getRepository(UserEntity).find({ where: { id: In(holders.map((h) => h.userId)) }, order: { email: "ASC" } });
+  }
+
   async create(actor: Viewer | undefined, requestId: string, input: NewUser): Promise<UserEntity> {
     const email = input.email.trim().toLowerCase();
     if (!EMAIL.test(email)) throw badInput("email must be an email address", "email");

@@ -34,3 +34,21 @@ export class CreateUserInput {
   @ArrayMaxSize(5)
   roles!: Role[];
 }
+
+@ObjectType("IssuedApiToken", { description: "An API token for HTTP Basic (e-mail + token); the token is shown only in this answer." })
+export class IssuedApiTokenType {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => ID)
+  userId!: string;
+
+  @Field(() => String)
+  label!: string;
+
+  @Field(() => GraphQLISODateTime)
+  createdAt!: Date;
+
+  @Field(() => String, { description: "Keep it secret: only its SHA-256 is stored, it cannot be shown again." })
+  token!: string;
+}
