@@ -9,6 +9,7 @@ async function main(): Promise<void> {
   const database = config.database.kind === "sqlite" ? `SQLite at ${config.database.file}` : "MySQL/MariaDB (DATABASE_URL)";
   console.log(`callvault listening on ${url}  (${config.nodeEnv}, ${database}${config.redisUrl ? ", events via Redis" : ""})`);
   console.log(`  subscriptions: ${url.replace(/^http/, "ws")}   (graphql-ws; connectionParams.authorization = "Bearer <token>")`);
+  console.log(`  web console:   ${url.replace(/\/graphql$/, "/")}`);
   if (config.nodeEnv !== "production") console.log(`  Apollo Sandbox: open ${url} in a browser`);
   if (config.jwt.mode === "secret") {
     console.log(`  get a token:   npm run token -- alice@callvault.test   (then set the header Authorization: Bearer <token>)`);
