@@ -95,14 +95,7 @@ function UserRoles({ user, isMe, onSave, onIssueToken }: { user: User; isMe: boo
         {user.displayName}
         {isMe ? " (you)" : ""} <span class="hint">{user.email}</span>
       </legend>
-      <div class="checks">
-        {ALL_ROLES.map((role) => (
-          <label key={role}>
-            <input type="checkbox" checked={roles.includes(role)} onChange={(e) => setRoles((e.target as HTMLInputElement).checked ? [...roles, role] : roles.filter((r) => r !== role))} />{" "}
-            {ROLE_NAMES[role]}
-          </label>
-        ))}
-      </div>
+      <RoleChecks roles={roles} onChange={setRoles} />
       <div class="actions">
         <button type="button" disabled={!changed} onClick={() => onSave(roles)}>
           Save roles<span class="sr-only"> of {user.displayName}</span>
@@ -145,14 +138,7 @@ function CreateUser({ onCreate }: { onCreate: (input: { email: string; displayNa
       <input id="new-name" required value={displayName} onInput={(e) => setDisplayName((e.target as HTMLInputElement).value)} />
       <fieldset>
         <legend>Roles</legend>
-        <div class="checks">
-          {ALL_ROLES.map((role) => (
-            <label key={role}>
-              <input type="checkbox" checked={roles.includes(role)} onChange={(e) => setRoles((e.target as HTMLInputElement).checked ? [...roles, role] : roles.filter((r) => r !== role))} />{" "}
-              {ROLE_NAMES[role]}
-            </label>
-          ))}
-        </div>
+        <RoleChecks roles={roles} onChange={setRoles} />
       </fieldset>
       <button type="submit">Create user</button>
       {error && (
@@ -161,5 +147,18 @@ function CreateUser({ onCreate }: { onCreate: (input: { email: string; displayNa
         </p>
       )}
     </form>
+  );
+}
+
+function RoleChecks({ roles, onChange }: { roles: Role[]; onChange: (roles: Role[]) => void }) {
+  return (
+    <div class="checks">
+      {ALL_ROLES.map((role) => (
+        <label key={role}>
+          <input type="checkbox" checked={roles.includes(role)} onChange={(e) => onChange((e.target as HTMLInputElement).checked ? [...roles, role] : roles.filter((r) => r !== role))} />{" "}
+          {ROLE_NAMES[role]}
+        </label>
+      ))}
+    </div>
   );
 }

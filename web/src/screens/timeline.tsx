@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { formatDuration, formatTime } from "../holds";
 import { may, Session } from "../session";
-import { Dialog } from "../ui/dialog";
+import { Dialog, DialogFooter } from "../ui/dialog";
 import { Menu, MenuItem } from "../ui/menu";
 
 const PAGE_SIZE = 5;
@@ -238,19 +238,7 @@ function DeleteDialog({ entry, onClose, onDelete }: { entry: Entry; onClose: () 
         </p>
         <label for="delete-reason">Reason</label>
         <textarea id="delete-reason" required rows={3} value={reason} onInput={(e) => setReason((e.target as HTMLTextAreaElement).value)} />
-        {error && (
-          <p role="alert" class="error">
-            {error}
-          </p>
-        )}
-        <div class="actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="danger">
-            Yes, delete
-          </button>
-        </div>
+        <DialogFooter error={error} onCancel={onClose} submit="Yes, delete" danger />
       </form>
     </Dialog>
   );
@@ -277,17 +265,7 @@ function RedactDialog({ entry, onClose, onRedact }: { entry: Entry; onClose: () 
         <input id="redact-to" type="number" min="0" step="0.1" required value={to} onInput={(e) => setTo((e.target as HTMLInputElement).value)} />
         <label for="redact-reason">Reason</label>
         <textarea id="redact-reason" required rows={2} value={reason} onInput={(e) => setReason((e.target as HTMLTextAreaElement).value)} />
-        {error && (
-          <p role="alert" class="error">
-            {error}
-          </p>
-        )}
-        <div class="actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit">Redact</button>
-        </div>
+        <DialogFooter error={error} onCancel={onClose} submit="Redact" />
       </form>
     </Dialog>
   );

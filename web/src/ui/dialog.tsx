@@ -17,3 +17,24 @@ export function Dialog({ title, onClose, children }: { title: string; onClose: (
     </dialog>
   );
 }
+
+/** A dialog form's error line and its Cancel / submit buttons. */
+export function DialogFooter({ error, onCancel, submit, danger = false }: { error?: string; onCancel: () => void; submit: string; danger?: boolean }) {
+  return (
+    <>
+      {error && (
+        <p role="alert" class="error">
+          {error}
+        </p>
+      )}
+      <div class="actions">
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" class={danger ? "danger" : undefined}>
+          {submit}
+        </button>
+      </div>
+    </>
+  );
+}
