@@ -8,6 +8,7 @@
  */
 import fs from "node:fs";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import { Role } from "../../src/auth/role";
 import { ControlSource } from "../../src/recordings/recording-state";
 import { gql } from "../support/graphql-client";
 import { launchChromium, screenshot, seriousAxeViolations } from "./support/browser";
@@ -259,8 +260,15 @@ describeInBrowser("the web console in Chromium", () => {
   });
 
   describe("the team manager's floor", () => {
-    it("shows every agent live and force-resumes a paused one", async () => {
+    it("shows every agent live, more than one socket's worth of them, and force-resumes a paused one", async () => {
+      // The server allows 20 operations per socket: a floor of 25 agents must spread over sockets.
+      for (let i = 0; i < 23; i++) {
+        await server.services.users.create(undefined, "browser-test", { email: `floor-${i}@callvault.test`, displayName: `Floor Agent ${i}`, roles: [Role.AGENT] });
+      }
       const manager = await signIn(MANAGER, "floor");
+      await manager.getByTestId("floor-floor-22@callvault.test").getByText("No call").waitFor({ timeout: 5000 });
+      expect(await manager.locator("tbody tr").count()).toBe(25);
+      expect(await manager.locator("tbody .chip", { hasText: "…" }).count()).toBe(0);
       const alice = manager.getByTestId(`floor-${ALICE}`);
       await alice.locator('[data-state="RECORDING"]').waitFor({ timeout: 5000 });
       await manager.getByTestId("floor-bob@callvault.test").getByText("No call").waitFor();
@@ -340,6 +348,26 @@ describeInBrowser("the web console in Chromium", () => {
       expect(await entry.getByRole("button", { name: /Recording options/ }).count()).toBe(0);
       expect(await otherEntry.getByRole("button", { name: /Recording options/ }).count()).toBe(0);
       await screenshot(page, "timeline-deleted");
+    });
+
+    it("pages through a customer's calls newest first with the cursor API", async () => {
+      const telephony = (await server.services.users.loadViewer((await server.services.users.getByReference("telephony@callvault.test"))!.id))!;
+      const customer = await server.services.customers.create(telephony, "browser-test", "Paging Customer");
+      for (let i = 0; i < 7; i++) {
+        const { call } = await server.services.calls.start(telephony, "browser-test", { customerId: customer.id, agentRef: "bob@callvault.test" });
+        await server.services.calls.end(telephony, "browser-test", call.id);
+      }
+      const page = await signIn(COMPLIANCE, "timeline");
+      const entries = await openTimeline(page, "Paging Customer");
+      expect(await entries.count()).toBe(5);
+      await page.getByRole("button", { name: "Load older calls" }).click();
+      await entries.nth(6).waitFor();
+      expect(await entries.count()).toBe(7);
+      expect(await page.getByRole("button", { name: "Load older calls" }).count()).toBe(0);
+      const timeline = await gql(server.graphqlUrl, `query($c: ID!) { customerTimeline(customerId: $c, first: 10) { edges { node { recording { id } } } } }`, { c: customer.id }, await server.tokenFor(COMPLIANCE));
+      const newestFirst = (timeline.data?.customerTimeline.edges as { node: { recording: { id: string } } }[]).map((e) => e.node.recording.id);
+      expect(await entries.evaluateAll((items) => items.map((item) => (item as any).getAttribute("data-recording-id")))).toEqual(newestFirst);
+      await entries.first().getByText("Agent: Bob Agent").waitFor();
     });
 
     it("redacts a span from the menu", async () => {

@@ -20,41 +20,63 @@ export function retryDelay(attempt: number): number {
   return base / 2 + Math.random() * (base / 2);
 }
 
+/** The server allows 20 operations per socket; a big team floor spreads over several sockets. */
+const SUBSCRIPTIONS_PER_SOCKET = 15;
+/** Close codes with which the server refuses the connection's credentials: retrying cannot help. */
+const REFUSED = new Set([4401, 4403]);
+
+interface Socket {
+  client: Client;
+  state: ConnectionState;
+  active: number;
+}
+
 /**
- * Queries and mutations go over HTTP POST /graphql; subscriptions over one graphql-ws connection (the protocol
- * the server speaks) that reconnects with backoff and resubscribes, so every view starts again from a snapshot.
+ * Queries and mutations go over HTTP POST /graphql; subscriptions over graphql-ws (the protocol the server
+ * speaks), whose client reconnects with backoff and resubscribes, so every view starts again from a snapshot.
  */
 export class Api {
-  private readonly ws: Client;
+  private readonly sockets: Socket[] = [];
   private readonly listeners = new Set<(state: ConnectionState) => void>();
-  private state: ConnectionState = "connecting";
   private closed = false;
 
   constructor(
     readonly token: string,
     private readonly onUnauthenticated: () => void,
-  ) {
-    const wsUrl = `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/graphql`;
-    this.ws = createClient({
-      url: wsUrl,
+  ) {}
+
+  private openSocket(): Socket {
+    const socket: Socket = { client: undefined as unknown as Client, state: "connecting", active: 0 };
+    const setState = (state: ConnectionState) => {
+      socket.state = state;
+      this.notify();
+    };
+    socket.client = createClient({
+      url: `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/graphql`,
       connectionParams: () => ({ authorization: `Bearer ${this.token}` }),
       lazy: true,
       keepAlive: 10_000,
       retryAttempts: Number.POSITIVE_INFINITY,
-      shouldRetry: () => !this.closed,
+      shouldRetry: (event) => !this.closed && !REFUSED.has((event as { code?: number })?.code ?? 0),
       retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, retryDelay(retries))),
       on: {
-        connecting: (isRetry) => this.setState(isRetry ? "reconnecting" : "connecting"),
-        connected: () => this.setState("connected"),
-        closed: () => {
-          if (!this.closed) this.setState("reconnecting");
+        connecting: (isRetry) => setState(isRetry ? "reconnecting" : "connecting"),
+        connected: () => setState("connected"),
+        closed: (event) => {
+          if (this.closed) return;
+          if (REFUSED.has((event as { code?: number })?.code ?? 0)) this.onUnauthenticated();
+          else setState("reconnecting");
         },
       },
     });
+    this.sockets.push(socket);
+    return socket;
   }
 
+  /** "reconnecting" while any socket is cut off: views then show nothing stale. */
   get connection(): ConnectionState {
-    return this.state;
+    const states = this.sockets.map((socket) => socket.state);
+    return states.includes("reconnecting") ? "reconnecting" : states.includes("connecting") ? "connecting" : states.length ? "connected" : "connecting";
   }
 
   onConnection(listener: (state: ConnectionState) => void): () => void {
@@ -62,8 +84,8 @@ export class Api {
     return () => this.listeners.delete(listener);
   }
 
-  private setState(state: ConnectionState) {
-    this.state = state;
+  private notify() {
+    const state = this.connection;
     for (const listener of this.listeners) listener(state);
   }
 
@@ -91,8 +113,10 @@ export class Api {
   live<T>(query: string, variables: Record<string, unknown>, next: (data: T) => void, onError?: (error: ApiError) => void): () => void {
     let stopped = false;
     let dispose = () => {};
+    const socket = this.sockets.find((candidate) => candidate.active < SUBSCRIPTIONS_PER_SOCKET) ?? this.openSocket();
+    socket.active++;
     const start = () => {
-      dispose = this.ws.subscribe<T>(
+      dispose = socket.client.subscribe<T>(
         { query, variables },
         {
           next: (message) => {
@@ -115,14 +139,16 @@ export class Api {
     };
     start();
     return () => {
+      if (stopped) return;
       stopped = true;
+      socket.active--;
       dispose();
     };
   }
 
   close(): void {
     this.closed = true;
-    void this.ws.dispose();
+    for (const socket of this.sockets) void socket.client.dispose();
   }
 }
 
