@@ -88,6 +88,9 @@ describe("REST call-recorder API", () => {
     expect((await patch("00000000-0000-4000-8000-000000000000", auth, { recording: false })).body?.errors[0].code).toBe("not_exist");
 
     expect((await patch(s.agent.email, auth, { recording: "no" })).status).toBe(400);
+    const garbled = await fetch(recorder(s.agent.email), { method: "PATCH", headers: { authorization: auth, "content-type": "application/json" }, body: "{recording" });
+    expect(garbled.status).toBe(400);
+    expect(await garbled.json()).toEqual({ errors: [{ code: "invalid", detail: "body must be JSON" }] });
     expect((await patch(s.agent.email, auth, {})).body?.errors[0]).toMatchObject({ code: "invalid", attr: "recording" });
 
     const token = await issueToken(s.apiUser.id);

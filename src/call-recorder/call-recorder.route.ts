@@ -1,4 +1,4 @@
-import express, { Express, Request, Response } from "express";
+import express, { ErrorRequestHandler, Express, Request, Response } from "express";
 import { DomainError, ErrorCode } from "../common/errors";
 import { mayCall, OperationPermissions } from "../http/operation-permissions";
 import type { RecordingControlService } from "../recordings/recording-control.service";
@@ -42,7 +42,15 @@ const REST_ERRORS: Partial<Record<string, { status: number; code: string }>> = {
 export function mountCallRecorderRoutes(app: Express, deps: CallRecorderDependencies): void {
   app.get(CALL_RECORDER_PATH, (req, res) => handle(req, res, deps, () => getStatus(req, deps)));
   app.patch(CALL_RECORDER_PATH, express.json({ limit: "4kb" }), (req, res) => handle(req, res, deps, () => patchRecording(req, deps)));
+  app.use(CALL_RECORDER_PATH, unreadableBody);
 }
+
+/** A body that is not JSON (or too large) is answered in Gladly's error shape too. */
+const unreadableBody: ErrorRequestHandler = (error, _req, res, next) => {
+  const status = typeof error?.status === "number" && error.status < 500 ? error.status : undefined;
+  if (res.headersSent || status === undefined) return next(error);
+  res.status(status).json({ errors: [{ code: "invalid", detail: status === 413 ? "body too large" : "body must be JSON" }] });
+};
 
 type Answer = { status: 200; body: object } | { status: 204 };
 
