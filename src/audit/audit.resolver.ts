@@ -1,6 +1,6 @@
 import { Max, MaxLength, Min } from "class-validator";
 import { Args, ArgsType, Field, Int, Query, Resolver } from "type-graphql";
-import { Role } from "../auth/role";
+import { Permission } from "../auth/permissions";
 import { badInput } from "../common/errors";
 import { Auth } from "../graphql/auth";
 import { AuditService } from "./audit.service";
@@ -35,7 +35,7 @@ function positionOf(cursor: string): number {
 export class AuditResolver {
   constructor(private readonly audit: AuditService) {}
 
-  @Auth(Role.COMPLIANCE_ADMINISTRATOR)
+  @Auth(Permission.ReadAudit)
   @Query(() => AuditConnectionType, { description: "Newest first." })
   async auditLog(@Args(() => AuditLogArgs) args: AuditLogArgs): Promise<AuditConnectionType> {
     const page = await this.audit.list(args.first, args.after ? positionOf(args.after) : undefined, args.filter ?? {});
@@ -43,7 +43,7 @@ export class AuditResolver {
     return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
   }
 
-  @Auth(Role.COMPLIANCE_ADMINISTRATOR)
+  @Auth(Permission.ReadAudit)
   @Query(() => AuditChainVerificationType, { description: "Recomputes every hash in the chain; detects altered, removed or reordered entries." })
   async verifyAuditChain(): Promise<AuditChainVerificationType> {
     return this.audit.verify();

@@ -1,5 +1,5 @@
 import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
-import { Role } from "../auth/role";
+import { Permission } from "../auth/permissions";
 import { Auth } from "../graphql/auth";
 import type { GraphQLContext } from "../graphql/context";
 import { CustomerService } from "./customer.service";
@@ -9,7 +9,7 @@ import { CreateCustomerInput, CustomerType } from "./customer.types";
 export class CustomerResolver {
   constructor(private readonly customers: CustomerService) {}
 
-  @Auth(Role.API_USER, Role.ADMINISTRATOR)
+  @Auth(Permission.CreateCustomer)
   @Mutation(() => CustomerType)
   async createCustomer(@Arg("input", () => CreateCustomerInput) input: CreateCustomerInput, @Ctx() ctx: GraphQLContext): Promise<CustomerType> {
     return this.customers.create(ctx.viewer, ctx.requestId, input.name);

@@ -5,7 +5,7 @@ import { badInput, DomainError, ErrorCode, notFound } from "../common/errors";
 import { TransactionRunner, UnitOfWork } from "../database/transaction";
 import { UserService } from "../users/user.service";
 import type { PauseHoldEntity } from "./pause-hold.entity";
-import { assertMayControlAgent } from "./recording-access";
+import { assertMayControlAgent } from "../auth/row-rules";
 import { RecordingEventPublisher } from "./recording-events";
 import { ControlSource, HoldReleaseKind, isLive, RecordingState } from "./recording-state";
 import {

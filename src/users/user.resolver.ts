@@ -1,4 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Permission } from "../auth/permissions";
 import { Role } from "../auth/role";
 import { Auth, unauthenticated } from "../graphql/auth";
 import type { GraphQLContext } from "../graphql/context";
@@ -9,7 +10,7 @@ import { CreateUserInput, UserType } from "./user.types";
 export class UserResolver {
   constructor(private readonly userService: UserService) {}
 
-  @Auth()
+  @Auth(Permission.Authenticated)
   @Query(() => UserType, { description: "The signed-in user." })
   async me(@Ctx() { viewer }: GraphQLContext): Promise<UserType> {
     if (!viewer) throw unauthenticated();
@@ -18,19 +19,19 @@ export class UserResolver {
     return user;
   }
 
-  @Auth(Role.ADMINISTRATOR)
+  @Auth(Permission.ManageUsers)
   @Query(() => [UserType])
   async users(): Promise<UserType[]> {
     return this.userService.list();
   }
 
-  @Auth(Role.ADMINISTRATOR)
+  @Auth(Permission.ManageUsers)
   @Mutation(() => UserType)
   async createUser(@Arg("input", () => CreateUserInput) input: CreateUserInput, @Ctx() ctx: GraphQLContext): Promise<UserType> {
     return this.userService.create(ctx.viewer, ctx.requestId, input);
   }
 
-  @Auth(Role.ADMINISTRATOR)
+  @Auth(Permission.ManageUsers)
   @Mutation(() => UserType, { description: "Replaces the user's roles. Administrators may assign roles to themselves." })
   async assignRoles(
     @Arg("userId", () => ID) userId: string,
