@@ -21,6 +21,8 @@ import { InMemoryEventBus } from "./events/in-memory-event-bus";
 import { RedisEventBus } from "./events/redis-event-bus";
 import { buildCallvaultSchema, ResolverContainer } from "./graphql/schema";
 import { RunningHttpServer, startHttpServer, UpgradeRoute } from "./http/server";
+import { LegalHoldResolver, RecordingLegalHoldsResolver } from "./legal-holds/legal-hold.resolver";
+import { LegalHoldService } from "./legal-holds/legal-hold.service";
 import { IngestAuthenticator, IngestPrincipal } from "./ingest/ingest-auth";
 import { MediaSessionRegistry } from "./ingest/media-session-registry";
 import { auditPauseLeaks } from "./ingest/pause-leak-auditor";
@@ -66,6 +68,7 @@ export interface Services {
   timeline: TimelineService;
   tokens: TokenService;
   downloads: DownloadService;
+  legalHolds: LegalHoldService;
 }
 
 export interface App {
@@ -115,6 +118,7 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
       auditPauseLeaks(transactions, audit, options.log ?? defaultLog),
     );
     await sessions.start();
+    const legalHolds = new LegalHoldService(dataSource, transactions, audit);
     const sweeper = new MediaSweeper(dataSource, media, lifecycle, {
       staleAfterMs: options.mediaStaleAfterMs ?? DEFAULT_INGEST_STALE_MS,
       isLiveHere: (recordingId) => sessions.has(recordingId),
@@ -135,8 +139,9 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
       recordings,
       calls: new CallService(dataSource, transactions, users, customers, audit, publisher, sessions),
       control: new RecordingControlService(transactions, users, audit, publisher),
-      deletion: new RecordingDeletionService(transactions, audit, publisher, media),
-      redaction: new RecordingRedactionService(transactions, audit, publisher, media, recordings, new Mp3Redactor()),
+      deletion: new RecordingDeletionService(transactions, audit, publisher, media, legalHolds),
+      redaction: new RecordingRedactionService(transactions, audit, publisher, media, recordings, new Mp3Redactor(), legalHolds),
+      legalHolds,
       timeline: new TimelineService(dataSource, customers, recordings),
       tokens: TokenService.create(config.jwt, config.dataDir),
       downloads: new DownloadService(dataSource, transactions, audit, users, recordings, media, {
@@ -178,7 +183,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       .register(new RecordingSubscriptionResolver())
       .register(new TimelineResolver(services.timeline))
       .register(new AuditResolver(services.audit))
-      .register(new DownloadResolver(services.downloads));
+      .register(new DownloadResolver(services.downloads))
+      .register(new LegalHoldResolver(services.legalHolds))
+      .register(new RecordingLegalHoldsResolver(services.legalHolds));
     const schema = await buildCallvaultSchema(container);
     const authenticator = new Authenticator(services.tokens, services.users);
     const server = await startHttpServer({

@@ -19,6 +19,8 @@ export const ErrorCode = {
   DownloadLinkInvalid: "DOWNLOAD_LINK_INVALID",
   /** A genuine download link past its expiry, or issued for audio that has since been replaced (redaction). */
   DownloadLinkExpired: "DOWNLOAD_LINK_EXPIRED",
+  /** A legal hold keeps the recording: delete, redaction and retention refuse; details name the hold. */
+  LegalHold: "LEGAL_HOLD",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

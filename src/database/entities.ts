@@ -2,6 +2,7 @@ import { AuditEntryEntity } from "../audit/audit-entry.entity";
 import { AuditHeadEntity } from "../audit/audit-head.entity";
 import { CallEntity } from "../calls/call.entity";
 import { CustomerEntity } from "../customers/customer.entity";
+import { LegalHoldEntity } from "../legal-holds/legal-hold.entity";
 import { RecordingMediaEntity } from "../recording-media/recording-media.entity";
 import { PauseHoldEntity } from "../recordings/pause-hold.entity";
 import { PauseIntervalEntity } from "../recordings/pause-interval.entity";
@@ -20,4 +21,5 @@ export const ENTITIES = [
   PauseHoldEntity,
   AuditEntryEntity,
   AuditHeadEntity,
+  LegalHoldEntity,
 ];

@@ -6,6 +6,7 @@ import { AuditResolver } from "../audit/audit.resolver";
 import { CallResolver } from "../calls/call.resolver";
 import { CustomerResolver } from "../customers/customer.resolver";
 import { DownloadResolver } from "../downloads/download.resolver";
+import { LegalHoldResolver, RecordingLegalHoldsResolver } from "../legal-holds/legal-hold.resolver";
 import { RecordingSubscriptionResolver } from "../recordings/recording-subscription.resolver";
 import { RecordingResolver } from "../recordings/recording.resolver";
 import { RedactionResolver } from "../redaction/redaction.resolver";
@@ -28,6 +29,8 @@ export const RESOLVERS: NonEmptyArray<Constructor> = [
   TimelineResolver,
   AuditResolver,
   DownloadResolver,
+  LegalHoldResolver,
+  RecordingLegalHoldsResolver,
 ];
 
 /** Resolver instances built by the composition root; type-graphql asks this container for them. */

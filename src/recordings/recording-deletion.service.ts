@@ -3,6 +3,7 @@ import { AuditService } from "../audit/audit.service";
 import type { Viewer } from "../auth/viewer";
 import { badInput, DomainError, ErrorCode, notFound } from "../common/errors";
 import { TransactionRunner } from "../database/transaction";
+import type { LegalHoldService } from "../legal-holds/legal-hold.service";
 import { TimelineChangeKind } from "../events/topics";
 import type { RecordingShredder } from "./recording-finalizer";
 import { RecordingEventPublisher } from "./recording-events";
@@ -27,6 +28,7 @@ export class RecordingDeletionService {
     private readonly audit: AuditService,
     private readonly events: RecordingEventPublisher,
     private readonly shredder: RecordingShredder,
+    private readonly legalHolds: Pick<LegalHoldService, "assertNotHeld">,
   ) {}
 
   /**
@@ -46,6 +48,7 @@ export class RecordingDeletionService {
           state: recording.state,
         });
       }
+      await this.legalHolds.assertNotHeld(uow, recording);
       const now = new Date();
       const previousState = recording.state;
       await this.shredder.shredInTransaction(uow, recording.id);

@@ -4,6 +4,8 @@ import { AuditService } from "../audit/audit.service";
 import type { Viewer } from "../auth/viewer";
 import { badInput, DomainError, ErrorCode, notFound } from "../common/errors";
 import { TransactionRunner } from "../database/transaction";
+import type { LegalHoldService } from "../legal-holds/legal-hold.service";
+import { legalHoldError } from "../legal-holds/legal-hold.service";
 import { TimelineChangeKind } from "../events/topics";
 import { msToSamples } from "../media/media-frame";
 import { AudioUnavailableError, RecordingMediaService } from "../recording-media/recording-media.service";
@@ -58,6 +60,7 @@ export class RecordingRedactionService {
     private readonly media: RecordingMediaService,
     private readonly recordings: RecordingQueryService,
     private readonly redactor: Mp3Redactor,
+    private readonly legalHolds: Pick<LegalHoldService, "assertNotHeld" | "activeHoldsOn">,
   ) {}
 
   async redact(viewer: Viewer, requestId: string, request: RedactionRequest): Promise<RedactionReceipt> {
@@ -68,6 +71,8 @@ export class RecordingRedactionService {
     const recording = await this.recordings.find(request.recordingId);
     if (!recording) throw notFound("Recording", request.recordingId);
     if (recording.state !== RecordingState.AVAILABLE) throw notAvailable(recording);
+    const [hold] = await this.legalHolds.activeHoldsOn(recording);
+    if (hold) throw legalHoldError(recording.id, hold);
     const { media, reader } = await this.whileAvailable(recording, () => this.media.openAudio(recording.id));
     if (!media.durationMs) throw notAvailable(recording, "it has no stored audio");
     const totalSamples = msToSamples(media.durationMs);
@@ -93,6 +98,7 @@ export class RecordingRedactionService {
         if (current.state !== RecordingState.AVAILABLE) throw notAvailable(current);
         // Still AVAILABLE but moved on: another redaction won the race, and ours was made from stale audio.
         if (current.sequence !== recording.sequence) throw changedMeanwhile(recording.id);
+        await this.legalHolds.assertNotHeld(uow, current);
         if (!(await this.media.swapInTransaction(uow, recording.id, media.generation, replacement, produced))) throw changedMeanwhile(recording.id);
         const now = new Date();
         await transition(uow, current, RecordingState.AVAILABLE, now, { sha256: produced.sha256, sizeBytes: produced.sizeBytes });
