@@ -3,6 +3,7 @@ import { AuditHeadEntity } from "../audit/audit-head.entity";
 import { CallEntity } from "../calls/call.entity";
 import { CustomerEntity } from "../customers/customer.entity";
 import { RecordingMediaEntity } from "../recording-media/recording-media.entity";
+import { LeaseEntity } from "../leases/lease.entity";
 import { PauseHoldEntity } from "../recordings/pause-hold.entity";
 import { PauseIntervalEntity } from "../recordings/pause-interval.entity";
 import { RecordingEntity } from "../recordings/recording.entity";
@@ -20,4 +21,5 @@ export const ENTITIES = [
   PauseHoldEntity,
   AuditEntryEntity,
   AuditHeadEntity,
+  LeaseEntity,
 ];
