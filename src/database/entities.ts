@@ -4,6 +4,7 @@ import { CallEntity } from "../calls/call.entity";
 import { CustomerEntity } from "../customers/customer.entity";
 import { LegalHoldEntity } from "../legal-holds/legal-hold.entity";
 import { RecordingMediaEntity } from "../recording-media/recording-media.entity";
+import { LeaseEntity } from "../leases/lease.entity";
 import { PauseHoldEntity } from "../recordings/pause-hold.entity";
 import { PauseIntervalEntity } from "../recordings/pause-interval.entity";
 import { RecordingEntity } from "../recordings/recording.entity";
@@ -21,5 +22,6 @@ export const ENTITIES = [
   PauseHoldEntity,
   AuditEntryEntity,
   AuditHeadEntity,
+  LeaseEntity,
   LegalHoldEntity,
 ];
