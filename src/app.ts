@@ -1,6 +1,11 @@
+import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { DataSource } from "typeorm";
 import { WebSocket, WebSocketServer } from "ws";
+import { AuditCheckpointResolver } from "./audit/audit-checkpoint.resolver";
+import { AuditCheckpointService } from "./audit/audit-checkpoint.service";
+import { AuditCheckpointSigner } from "./audit/audit-checkpoint-signer";
+import { mountAuditExportRoute } from "./audit/audit-export.route";
 import { AuditResolver } from "./audit/audit.resolver";
 import { AuditService } from "./audit/audit.service";
 import { Authenticator } from "./auth/authenticator";
@@ -18,6 +23,8 @@ import { DownloadService } from "./downloads/download.service";
 import { serverOrigin } from "./downloads/server-origin";
 import type { EventBus } from "./events/event-bus";
 import { InMemoryEventBus } from "./events/in-memory-event-bus";
+import { FleetJob } from "./leases/fleet-job";
+import { LeaseService } from "./leases/lease.service";
 import { RedisEventBus } from "./events/redis-event-bus";
 import { buildCallvaultSchema, ResolverContainer } from "./graphql/schema";
 import { RunningHttpServer, startHttpServer, UpgradeRoute } from "./http/server";
@@ -69,6 +76,10 @@ export interface Services {
   tokens: TokenService;
   downloads: DownloadService;
   legalHolds: LegalHoldService;
+  leases: LeaseService;
+  auditCheckpoints: AuditCheckpointService;
+  /** This process, as a lease holder. */
+  instanceId: string;
 }
 
 export interface App {
@@ -108,7 +119,8 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
     const customers = new CustomerService(dataSource, transactions, audit);
     const lifecycle = new RecordingLifecycleService(transactions, publisher);
     const recordings = new RecordingQueryService(dataSource, users);
-    const media = new RecordingMediaService(dataSource, new FilesystemObjectStore(path.join(config.dataDir, "media")), loadMasterKey(config.media.masterKey, config.dataDir));
+    const masterKey = loadMasterKey(config.media.masterKey, config.dataDir);
+    const media = new RecordingMediaService(dataSource, new FilesystemObjectStore(path.join(config.dataDir, "media")), masterKey);
     const sessions = new MediaSessionRegistry(
       bus,
       media,
@@ -148,6 +160,14 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
         publicUrl: config.media.publicUrl,
         ttlSeconds: config.media.downloadUrlTtlSeconds,
       }),
+      leases: new LeaseService(dataSource),
+      auditCheckpoints: new AuditCheckpointService(
+        dataSource,
+        config.compliance.auditCheckpointKey
+          ? AuditCheckpointSigner.fromSeed(Buffer.from(config.compliance.auditCheckpointKey, "base64"))
+          : AuditCheckpointSigner.derivedFrom(masterKey.bytes),
+      ),
+      instanceId: randomUUID(),
     };
   } catch (error) {
     await dataSource.destroy();
@@ -166,6 +186,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const log = options.log ?? defaultLog;
   const services = await createServices(config, options);
   let sweepTimer: NodeJS.Timeout | undefined;
+  const fleetJobs = complianceJobs(config, services, log);
   try {
     await services.sweeper.sweep({ atStartup: true });
     sweepTimer = setInterval(() => void services.sweeper.sweep().catch((error) => log("media sweep failed", error)), SWEEP_INTERVAL_MS);
@@ -182,7 +203,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       .register(new RedactionResolver(services.redaction))
       .register(new RecordingSubscriptionResolver())
       .register(new TimelineResolver(services.timeline))
-      .register(new AuditResolver(services.audit))
+      .register(new AuditResolver(services.audit, services.auditCheckpoints))
+      .register(new AuditCheckpointResolver(services.auditCheckpoints))
       .register(new DownloadResolver(services.downloads))
       .register(new LegalHoldResolver(services.legalHolds))
       .register(new RecordingLegalHoldsResolver(services.legalHolds));
@@ -202,25 +224,31 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       health: async () => {
         await services.dataSource.query("SELECT 1");
       },
-      routes: (app) => mountDownloadRoutes(app, services.downloads, log),
+      routes: (app) => {
+        mountDownloadRoutes(app, services.downloads, log);
+        mountAuditExportRoute(app, { dataSource: services.dataSource, checkpoints: services.auditCheckpoints, authenticator, log });
+      },
       webSockets: {
         [MEDIA_STREAM_PATH]: mediaStreamRoute(services, new IngestAuthenticator(authenticator, config.media.twilioAuthToken, config.media.publicUrl), log),
       },
     });
     // Links point at this server until PUBLIC_URL says otherwise; the port is known only now (0 in tests).
     services.downloads.listeningAt(serverOrigin(options.host, server.port));
+    for (const job of fleetJobs) job.start();
     return {
       config,
       services,
       server,
       async close() {
         clearInterval(sweepTimer);
+        await Promise.all(fleetJobs.map((job) => job.stop()));
         await server.close();
         await closeServices(services);
       },
     };
   } catch (error) {
     clearInterval(sweepTimer);
+    await Promise.all(fleetJobs.map((job) => job.stop()));
     await closeServices(services);
     throw error;
   }
@@ -232,4 +260,17 @@ function mediaStreamRoute(services: Services, ingestAuth: IngestAuthenticator, l
     new TwilioMediaStream(socket, principal, { registry: services.sessions, calls: services.calls, recordings: services.recordings, log });
   });
   return { server, authorize: (request) => ingestAuth.authorize(request) };
+}
+
+/** Jobs that run once across the fleet (a lease in the database decides which instance). */
+function complianceJobs(config: Config, services: Services, log: (message: string, error?: unknown) => void): FleetJob[] {
+  return [
+    new FleetJob(services.leases, {
+      name: "job:audit-checkpoint",
+      holderId: services.instanceId,
+      intervalMs: config.compliance.auditCheckpointIntervalSeconds * 1000,
+      job: () => services.auditCheckpoints.checkpoint(),
+      onError: (error) => log("audit checkpoint failed", error),
+    }),
+  ];
 }

@@ -87,6 +87,7 @@ const SENSITIVE: [string, Role[]][] = [
   ["placeLegalHold", [COMPLIANCE_ADMINISTRATOR]],
   ["releaseLegalHold", [COMPLIANCE_ADMINISTRATOR]],
   ["legalHolds", [TEAM_MANAGER, ADMINISTRATOR, COMPLIANCE_ADMINISTRATOR]],
+  ["auditCheckpoints", [COMPLIANCE_ADMINISTRATOR]],
 ];
 const SENSITIVE_NESTED: [string, Role[]][] = [
   ["Recording.sha256", [COMPLIANCE_ADMINISTRATOR]],
@@ -245,6 +246,7 @@ const MATRIX: Record<string, MatrixOperation> = {
   },
   auditLog: { document: `query { auditLog(first: 5) { edges { cursor node { action } } } }`, variables: () => ({}) },
   verifyAuditChain: { document: `query { verifyAuditChain { valid checkedEntries } }`, variables: () => ({}) },
+  auditCheckpoints: { document: `query { auditCheckpoints(first: 5) { position } }`, variables: () => ({}) },
   legalHolds: { document: `query($customerId: ID) { legalHolds(customerId: $customerId) { id } }`, variables: () => ({ customerId: s.customerId }) },
   // Mutations
   pauseRecording: {

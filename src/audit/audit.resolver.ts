@@ -3,6 +3,8 @@ import { Args, ArgsType, Field, Int, Query, Resolver } from "type-graphql";
 import { Permission } from "../auth/permissions";
 import { badInput } from "../common/errors";
 import { Auth } from "../graphql/auth";
+import { toCheckpointType } from "./audit-checkpoint.resolver";
+import { AuditCheckpointService } from "./audit-checkpoint.service";
 import { AuditService } from "./audit.service";
 import { AuditChainVerificationType, AuditConnectionType, AuditEntryType, AuditFilterInput } from "./audit.types";
 
@@ -33,7 +35,10 @@ function positionOf(cursor: string): number {
 
 @Resolver()
 export class AuditResolver {
-  constructor(private readonly audit: AuditService) {}
+  constructor(
+    private readonly audit: AuditService,
+    private readonly checkpoints: AuditCheckpointService,
+  ) {}
 
   @Auth(Permission.ReadAudit)
   @Query(() => AuditConnectionType, { description: "Newest first." })
@@ -44,8 +49,19 @@ export class AuditResolver {
   }
 
   @Auth(Permission.ReadAudit)
-  @Query(() => AuditChainVerificationType, { description: "Recomputes every hash in the chain; detects altered, removed or reordered entries." })
+  @Query(() => AuditChainVerificationType, {
+    description: "Recomputes every hash in the chain; detects altered, removed or reordered entries, and against the latest signed checkpoint, removed newest entries.",
+  })
   async verifyAuditChain(): Promise<AuditChainVerificationType> {
-    return this.audit.verify();
+    const chain = await this.audit.verify();
+    const { latestCheckpoint, truncated, checkpointVerified } = await this.checkpoints.check(chain);
+    return {
+      ...chain,
+      valid: chain.valid && !truncated && checkpointVerified !== false,
+      firstInvalidPosition: chain.firstInvalidPosition ?? (truncated ? chain.checkedEntries + 1 : null),
+      truncated,
+      checkpointVerified,
+      latestCheckpoint: latestCheckpoint && toCheckpointType(latestCheckpoint, this.checkpoints.signer.publicKeyBase64),
+    };
   }
 }

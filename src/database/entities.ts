@@ -1,3 +1,4 @@
+import { AuditCheckpointEntity } from "../audit/audit-checkpoint.entity";
 import { AuditEntryEntity } from "../audit/audit-entry.entity";
 import { AuditHeadEntity } from "../audit/audit-head.entity";
 import { CallEntity } from "../calls/call.entity";
@@ -24,4 +25,5 @@ export const ENTITIES = [
   AuditHeadEntity,
   LeaseEntity,
   LegalHoldEntity,
+  AuditCheckpointEntity,
 ];

@@ -2,6 +2,7 @@ import "reflect-metadata";
 import "./enums";
 import { GraphQLSchema } from "graphql";
 import { buildSchema, ContainerType, NonEmptyArray } from "type-graphql";
+import { AuditCheckpointResolver } from "../audit/audit-checkpoint.resolver";
 import { AuditResolver } from "../audit/audit.resolver";
 import { CallResolver } from "../calls/call.resolver";
 import { CustomerResolver } from "../customers/customer.resolver";
@@ -31,6 +32,7 @@ export const RESOLVERS: NonEmptyArray<Constructor> = [
   DownloadResolver,
   LegalHoldResolver,
   RecordingLegalHoldsResolver,
+  AuditCheckpointResolver,
 ];
 
 /** Resolver instances built by the composition root; type-graphql asks this container for them. */
