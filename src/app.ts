@@ -45,6 +45,7 @@ import { RecordingRedactionService } from "./redaction/recording-redaction.servi
 import { RedactionResolver } from "./redaction/redaction.resolver";
 import { RecordingEventPublisher } from "./recordings/recording-events";
 import { RecordingLifecycleService } from "./recordings/recording-lifecycle.service";
+import { RecordingStateMachine } from "./recordings/recording-state-machine";
 import { RecordingQueryService } from "./recordings/recording-query.service";
 import { RecordingStreamService } from "./recordings/recording-stream.service";
 import { RecordingSubscriptionResolver } from "./recordings/recording-subscription.resolver";
@@ -71,6 +72,7 @@ export interface Services {
   deletion: RecordingDeletionService;
   redaction: RecordingRedactionService;
   lifecycle: RecordingLifecycleService;
+  recordingStates: RecordingStateMachine;
   recordings: RecordingQueryService;
   timeline: TimelineService;
   tokens: TokenService;
@@ -117,7 +119,8 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
     const publisher = new RecordingEventPublisher(bus);
     const users = new UserService(dataSource, transactions, audit, bus);
     const customers = new CustomerService(dataSource, transactions, audit);
-    const lifecycle = new RecordingLifecycleService(transactions, publisher);
+    const recordingStates = new RecordingStateMachine(transactions, audit, publisher);
+    const lifecycle = new RecordingLifecycleService(recordingStates);
     const recordings = new RecordingQueryService(dataSource, users);
     const masterKey = loadMasterKey(config.media.masterKey, config.dataDir);
     const media = new RecordingMediaService(dataSource, new FilesystemObjectStore(path.join(config.dataDir, "media")), masterKey);
@@ -148,11 +151,12 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
       users,
       customers,
       lifecycle,
+      recordingStates,
       recordings,
-      calls: new CallService(dataSource, transactions, users, customers, audit, publisher, sessions),
-      control: new RecordingControlService(transactions, users, audit, publisher),
-      deletion: new RecordingDeletionService(transactions, audit, publisher, media, legalHolds),
-      redaction: new RecordingRedactionService(transactions, audit, publisher, media, recordings, new Mp3Redactor(), legalHolds),
+      calls: new CallService(dataSource, transactions, users, customers, audit, recordingStates, sessions),
+      control: new RecordingControlService(recordingStates, users),
+      deletion: new RecordingDeletionService(recordingStates, media, legalHolds),
+      redaction: new RecordingRedactionService(recordingStates, media, recordings, new Mp3Redactor(), legalHolds),
       legalHolds,
       timeline: new TimelineService(dataSource, customers, recordings),
       tokens: TokenService.create(config.jwt, config.dataDir),

@@ -10,4 +10,6 @@ export interface Viewer {
 export interface RequestContext {
   viewer: Viewer | undefined;
   requestId: string;
+  /** When the request (or WebSocket operation) arrived, stamped before any await: a pause takes effect from it. */
+  receivedAt: Date;
 }

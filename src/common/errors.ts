@@ -13,6 +13,8 @@ export const ErrorCode = {
   RecordingNotAvailable: "RECORDING_NOT_AVAILABLE",
   CallNotActive: "CALL_NOT_ACTIVE",
   AgentBusy: "AGENT_BUSY",
+  /** A recording transition its state does not allow (the table in recordings/recording-state-machine.ts). */
+  IllegalTransition: "ILLEGAL_TRANSITION",
   Conflict: "CONFLICT",
   RateLimited: "RATE_LIMITED",
   /** A download link whose signature does not verify: forged, altered or garbled. */

@@ -1,14 +1,11 @@
 import { AuditAction } from "../audit/audit-action";
-import { AuditService } from "../audit/audit.service";
 import type { Viewer } from "../auth/viewer";
 import { badInput, DomainError, ErrorCode, notFound } from "../common/errors";
-import { TransactionRunner } from "../database/transaction";
 import type { LegalHoldService } from "../legal-holds/legal-hold.service";
 import { TimelineChangeKind } from "../events/topics";
 import type { RecordingShredder } from "./recording-finalizer";
-import { RecordingEventPublisher } from "./recording-events";
+import { canApply, RecordingStateMachine, RecordingTransition } from "./recording-state-machine";
 import { ControlSource, RecordingState } from "./recording-state";
-import { lockRecording, stateChangedEvent, timelineEvent, transition } from "./recording-store";
 import type { RecordingEntity } from "./recording.entity";
 
 export interface DeletionReceipt {
@@ -20,13 +17,10 @@ export interface DeletionReceipt {
 }
 
 export const DELETION_REASON_MAX = 1000;
-const DELETABLE: readonly RecordingState[] = [RecordingState.AVAILABLE, RecordingState.FAILED];
 
 export class RecordingDeletionService {
   constructor(
-    private readonly transactions: TransactionRunner,
-    private readonly audit: AuditService,
-    private readonly events: RecordingEventPublisher,
+    private readonly machine: RecordingStateMachine,
     private readonly shredder: RecordingShredder,
     private readonly legalHolds: Pick<LegalHoldService, "assertNotHeld">,
   ) {}
@@ -39,30 +33,39 @@ export class RecordingDeletionService {
     const trimmed = (reason ?? "").trim();
     if (!trimmed) throw badInput("a reason is required to delete a recording", "reason");
     if (trimmed.length > DELETION_REASON_MAX) throw badInput(`reason must be at most ${DELETION_REASON_MAX} characters`, "reason");
-    return this.transactions.run(async (uow) => {
-      const recording = await lockRecording(uow, recordingId);
-      if (!recording) throw notFound("Recording", recordingId);
+    return this.machine.run(async (uow) => {
+      const locked = await this.machine.lock(uow, recordingId);
+      if (!locked) throw notFound("Recording", recordingId);
+      const { recording } = locked;
       if (recording.state === RecordingState.DELETED) return receiptOf(recording);
-      if (!DELETABLE.includes(recording.state)) {
+      if (!canApply(RecordingTransition.DELETE, recording.state)) {
         throw new DomainError(ErrorCode.RecordingInProgress, `recording ${recording.id} is ${recording.state}; end the call before deleting it`, {
           state: recording.state,
         });
       }
       await this.legalHolds.assertNotHeld(uow, recording);
       const now = new Date();
-      const previousState = recording.state;
       await this.shredder.shredInTransaction(uow, recording.id);
-      await transition(uow, recording, RecordingState.DELETED, now, { deletedAt: now, deletedById: viewer.userId, deletionReason: trimmed });
-      await this.audit.append(uow, {
+      await this.machine.apply(uow, recording, {
+        transition: RecordingTransition.DELETE,
+        at: now,
         actor: viewer,
-        action: AuditAction.RECORDING_DELETED,
-        targetType: "RECORDING",
-        targetId: recording.id,
-        details: { reason: trimmed, previousState, mp3Sha256: recording.sha256, agentId: recording.agentId, customerId: recording.customerId },
-        requestId,
+        source: ControlSource.API,
+        changes: { deletedAt: now, deletedById: viewer.userId, deletionReason: trimmed },
+        activeHolds: [],
+        audit: {
+          action: AuditAction.RECORDING_DELETED,
+          requestId,
+          details: (deleted, result) => ({
+            reason: trimmed,
+            previousState: result.previousState,
+            mp3Sha256: deleted.sha256,
+            agentId: deleted.agentId,
+            customerId: deleted.customerId,
+          }),
+        },
+        timeline: TimelineChangeKind.RECORDING_DELETED,
       });
-      this.events.stateChanged(uow, stateChangedEvent(recording, previousState, viewer.userId, ControlSource.API, [], now));
-      this.events.timelineChanged(uow, timelineEvent(TimelineChangeKind.RECORDING_DELETED, recording, now));
       return receiptOf(recording);
     });
   }
