@@ -50,6 +50,8 @@ import { RecordingQueryService } from "./recordings/recording-query.service";
 import { RecordingStreamService } from "./recordings/recording-stream.service";
 import { RecordingSubscriptionResolver } from "./recordings/recording-subscription.resolver";
 import { RecordingResolver } from "./recordings/recording.resolver";
+import { RetentionResolver } from "./retention/retention.resolver";
+import { RetentionService } from "./retention/retention.service";
 import { seedDemoData } from "./seed/demo-seed";
 import { TimelineStreamService } from "./timeline/timeline-stream.service";
 import { TimelineResolver } from "./timeline/timeline.resolver";
@@ -82,6 +84,7 @@ export interface Services {
   auditCheckpoints: AuditCheckpointService;
   /** This process, as a lease holder. */
   instanceId: string;
+  retention: RetentionService;
 }
 
 export interface App {
@@ -122,8 +125,7 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
     const recordingStates = new RecordingStateMachine(transactions, audit, publisher);
     const lifecycle = new RecordingLifecycleService(recordingStates);
     const recordings = new RecordingQueryService(dataSource, users);
-    const masterKey = loadMasterKey(config.media.masterKey, config.dataDir);
-    const media = new RecordingMediaService(dataSource, new FilesystemObjectStore(path.join(config.dataDir, "media")), masterKey);
+    const media = new RecordingMediaService(dataSource, new FilesystemObjectStore(path.join(config.dataDir, "media")), loadMasterKey(config.media.masterKey, config.dataDir));
     const sessions = new MediaSessionRegistry(
       bus,
       media,
@@ -134,6 +136,7 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
     );
     await sessions.start();
     const legalHolds = new LegalHoldService(dataSource, transactions, audit);
+    const deletion = new RecordingDeletionService(recordingStates, media, legalHolds);
     const sweeper = new MediaSweeper(dataSource, media, lifecycle, {
       staleAfterMs: options.mediaStaleAfterMs ?? DEFAULT_INGEST_STALE_MS,
       isLiveHere: (recordingId) => sessions.has(recordingId),
@@ -155,7 +158,7 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
       recordings,
       calls: new CallService(dataSource, transactions, users, customers, audit, recordingStates, sessions),
       control: new RecordingControlService(recordingStates, users),
-      deletion: new RecordingDeletionService(recordingStates, media, legalHolds),
+      deletion,
       redaction: new RecordingRedactionService(recordingStates, media, recordings, new Mp3Redactor(), legalHolds),
       legalHolds,
       timeline: new TimelineService(dataSource, customers, recordings),
@@ -169,9 +172,10 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
         dataSource,
         config.compliance.auditCheckpointKey
           ? AuditCheckpointSigner.fromSeed(Buffer.from(config.compliance.auditCheckpointKey, "base64"))
-          : AuditCheckpointSigner.derivedFrom(masterKey.bytes),
+          : AuditCheckpointSigner.fromSeed(media.deriveSecret("audit-checkpoint-ed25519")),
       ),
       instanceId: randomUUID(),
+      retention: new RetentionService(dataSource, transactions, audit, deletion, config.compliance.retentionBatchSize),
     };
   } catch (error) {
     await dataSource.destroy();
@@ -209,6 +213,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       .register(new TimelineResolver(services.timeline))
       .register(new AuditResolver(services.audit, services.auditCheckpoints))
       .register(new AuditCheckpointResolver(services.auditCheckpoints))
+      .register(new RetentionResolver(services.retention))
       .register(new DownloadResolver(services.downloads))
       .register(new LegalHoldResolver(services.legalHolds))
       .register(new RecordingLegalHoldsResolver(services.legalHolds));
@@ -266,6 +271,8 @@ function mediaStreamRoute(services: Services, ingestAuth: IngestAuthenticator, l
   return { server, authorize: (request) => ingestAuth.authorize(request) };
 }
 
+const RETENTION_JOB = "job:retention";
+
 /** Jobs that run once across the fleet (a lease in the database decides which instance). */
 function complianceJobs(config: Config, services: Services, log: (message: string, error?: unknown) => void): FleetJob[] {
   return [
@@ -275,6 +282,17 @@ function complianceJobs(config: Config, services: Services, log: (message: strin
       intervalMs: config.compliance.auditCheckpointIntervalSeconds * 1000,
       job: () => services.auditCheckpoints.checkpoint(),
       onError: (error) => log("audit checkpoint failed", error),
+    }),
+    new FleetJob(services.leases, {
+      name: RETENTION_JOB,
+      holderId: services.instanceId,
+      intervalMs: config.compliance.retentionIntervalSeconds * 1000,
+      job: () =>
+        services.retention.run({
+          holderId: services.instanceId,
+          shouldContinue: async () => (await services.leases.holderOf(RETENTION_JOB)) === services.instanceId,
+        }),
+      onError: (error) => log("retention run failed", error),
     }),
   ];
 }

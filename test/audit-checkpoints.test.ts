@@ -68,11 +68,21 @@ describe("checkpoints", () => {
     expect(verifyCheckpointSignature(published, AuditCheckpointSigner.fromSeed(Buffer.alloc(32, 7)).publicKeyRaw)).toBe(false);
   });
 
-  it("derives the key from the master key (same master key, same key), or uses the configured seed", () => {
-    const master = Buffer.alloc(32, 1);
-    expect(AuditCheckpointSigner.derivedFrom(master).keyId).toBe(AuditCheckpointSigner.derivedFrom(Buffer.from(master)).keyId);
-    expect(AuditCheckpointSigner.derivedFrom(master).keyId).not.toBe(AuditCheckpointSigner.derivedFrom(Buffer.alloc(32, 2)).keyId);
-    expect(AuditCheckpointSigner.fromSeed(Buffer.alloc(32, 9)).keyId).not.toBe(AuditCheckpointSigner.derivedFrom(master).keyId);
+  it("derives the key from the master key (a restart signs with the same key), or uses the configured seed", async () => {
+    const restarted = await startTestApp({ shareDatabaseWith: t, dataDir: t.app.config.dataDir });
+    try {
+      expect(restarted.app.services.auditCheckpoints.signer.keyId).toBe(t.app.services.auditCheckpoints.signer.keyId);
+    } finally {
+      await restarted.close();
+    }
+    const seed = Buffer.alloc(32, 9).toString("base64");
+    const configured = await startTestApp({ compliance: { auditCheckpointKey: seed } });
+    try {
+      expect(configured.app.services.auditCheckpoints.signer.keyId).toBe(AuditCheckpointSigner.fromSeed(Buffer.from(seed, "base64")).keyId);
+      expect(configured.app.services.auditCheckpoints.signer.keyId).not.toBe(t.app.services.auditCheckpoints.signer.keyId);
+    } finally {
+      await configured.close();
+    }
   });
 
   it("are made periodically by the fleet job", async () => {

@@ -88,6 +88,9 @@ const SENSITIVE: [string, Role[]][] = [
   ["releaseLegalHold", [COMPLIANCE_ADMINISTRATOR]],
   ["legalHolds", [TEAM_MANAGER, ADMINISTRATOR, COMPLIANCE_ADMINISTRATOR]],
   ["auditCheckpoints", [COMPLIANCE_ADMINISTRATOR]],
+  ["setRetentionPolicy", [COMPLIANCE_ADMINISTRATOR]],
+  ["retentionPolicies", [COMPLIANCE_ADMINISTRATOR]],
+  ["retentionRuns", [COMPLIANCE_ADMINISTRATOR]],
 ];
 const SENSITIVE_NESTED: [string, Role[]][] = [
   ["Recording.sha256", [COMPLIANCE_ADMINISTRATOR]],
@@ -246,6 +249,8 @@ const MATRIX: Record<string, MatrixOperation> = {
   },
   auditLog: { document: `query { auditLog(first: 5) { edges { cursor node { action } } } }`, variables: () => ({}) },
   verifyAuditChain: { document: `query { verifyAuditChain { valid checkedEntries } }`, variables: () => ({}) },
+  retentionPolicies: { document: `query { retentionPolicies { days } }`, variables: () => ({}) },
+  retentionRuns: { document: `query { retentionRuns(first: 3) { id } }`, variables: () => ({}) },
   auditCheckpoints: { document: `query { auditCheckpoints(first: 5) { position } }`, variables: () => ({}) },
   legalHolds: { document: `query($customerId: ID) { legalHolds(customerId: $customerId) { id } }`, variables: () => ({ customerId: s.customerId }) },
   // Mutations
@@ -276,6 +281,10 @@ const MATRIX: Record<string, MatrixOperation> = {
   redactRecordingSegment: {
     document: `mutation($input: RedactRecordingSegmentInput!) { redactRecordingSegment(input: $input) { mp3Sha256 } }`,
     variables: (f) => ({ input: { recordingId: f.redactable.recordingId, fromSeconds: 0.1, toSeconds: 0.2, reason: "role matrix" } }),
+  },
+  setRetentionPolicy: {
+    document: `mutation($input: SetRetentionPolicyInput!) { setRetentionPolicy(input: $input) { days } }`,
+    variables: () => ({ input: { days: null } }),
   },
   placeLegalHold: {
     document: `mutation($input: PlaceLegalHoldInput!) { placeLegalHold(input: $input) { id } }`,

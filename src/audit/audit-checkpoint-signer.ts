@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, createPublicKey, hkdfSync, KeyObject, sign, verify } from "node:crypto";
+import { createHash, createPrivateKey, createPublicKey, KeyObject, sign, verify } from "node:crypto";
 import { stableStringify } from "../common/stable-json";
 
 export const CHECKPOINT_ALGORITHM = "Ed25519";
@@ -20,8 +20,6 @@ const DOMAIN = "callvault-audit-checkpoint:v1\n";
 // DER prefixes that wrap a raw 32-byte Ed25519 seed (PKCS#8) and public key (SPKI).
 const PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
 const SPKI_ED25519_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
-const HKDF_SALT = "callvault";
-const HKDF_INFO = "audit-checkpoint-ed25519-v1";
 
 export function checkpointMessage(claim: CheckpointClaim): Buffer {
   const signedAt = typeof claim.signedAt === "string" ? claim.signedAt : claim.signedAt.toISOString();
@@ -47,7 +45,7 @@ export function verifyCheckpointSignature(checkpoint: SignedCheckpoint, publicKe
 
 /**
  * Signs checkpoints with Ed25519, so anyone holding the public key can check them without the secret: the
- * key is a configured 32-byte seed, or derived from the master key with HKDF (the master key never signs).
+ * seed is configured (AUDIT_CHECKPOINT_KEY) or derived from the master key with HKDF (the master key never signs).
  */
 export class AuditCheckpointSigner {
   readonly publicKeyRaw: Buffer;
@@ -62,10 +60,6 @@ export class AuditCheckpointSigner {
   static fromSeed(seed: Buffer): AuditCheckpointSigner {
     if (seed.length !== 32) throw new Error("an Ed25519 seed is 32 bytes");
     return new AuditCheckpointSigner(createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: "der", type: "pkcs8" }));
-  }
-
-  static derivedFrom(masterKeyBytes: Buffer): AuditCheckpointSigner {
-    return AuditCheckpointSigner.fromSeed(Buffer.from(hkdfSync("sha256", masterKeyBytes, HKDF_SALT, HKDF_INFO, 32)));
   }
 
   get publicKeyBase64(): string {

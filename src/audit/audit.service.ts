@@ -10,7 +10,7 @@ import { GENESIS_HASH, hashAuditEntry } from "./audit-hash";
 export interface AuditRecord {
   actor: Viewer | undefined;
   action: AuditAction;
-  targetType: "RECORDING" | "USER" | "CUSTOMER" | "CALL";
+  targetType: "RECORDING" | "USER" | "CUSTOMER" | "CALL" | "RETENTION_POLICY";
   targetId: string;
   details: Record<string, unknown>;
   requestId: string;

@@ -9,6 +9,8 @@ import { LeaseEntity } from "../leases/lease.entity";
 import { PauseHoldEntity } from "../recordings/pause-hold.entity";
 import { PauseIntervalEntity } from "../recordings/pause-interval.entity";
 import { RecordingEntity } from "../recordings/recording.entity";
+import { RetentionPolicyEntity } from "../retention/retention-policy.entity";
+import { RetentionRunEntity } from "../retention/retention-run.entity";
 import { UserRoleEntity } from "../users/user-role.entity";
 import { UserEntity } from "../users/user.entity";
 
@@ -26,4 +28,6 @@ export const ENTITIES = [
   LeaseEntity,
   LegalHoldEntity,
   AuditCheckpointEntity,
+  RetentionPolicyEntity,
+  RetentionRunEntity,
 ];

@@ -11,6 +11,7 @@ import { LegalHoldResolver, RecordingLegalHoldsResolver } from "../legal-holds/l
 import { RecordingSubscriptionResolver } from "../recordings/recording-subscription.resolver";
 import { RecordingResolver } from "../recordings/recording.resolver";
 import { RedactionResolver } from "../redaction/redaction.resolver";
+import { RetentionResolver } from "../retention/retention.resolver";
 import { TimelineResolver } from "../timeline/timeline.resolver";
 import { UserResolver } from "../users/user.resolver";
 import { RoleAuthChecker } from "./auth";
@@ -33,6 +34,7 @@ export const RESOLVERS: NonEmptyArray<Constructor> = [
   LegalHoldResolver,
   RecordingLegalHoldsResolver,
   AuditCheckpointResolver,
+  RetentionResolver,
 ];
 
 /** Resolver instances built by the composition root; type-graphql asks this container for them. */

@@ -2,6 +2,7 @@ import { AuditAction } from "../audit/audit-action";
 import type { Viewer } from "../auth/viewer";
 import { badInput, DomainError, ErrorCode, notFound } from "../common/errors";
 import type { LegalHoldService } from "../legal-holds/legal-hold.service";
+import type { UnitOfWork } from "../database/transaction";
 import { TimelineChangeKind } from "../events/topics";
 import type { RecordingShredder } from "./recording-finalizer";
 import { canApply, RecordingStateMachine, RecordingTransition } from "./recording-state-machine";
@@ -44,31 +45,100 @@ export class RecordingDeletionService {
         });
       }
       await this.legalHolds.assertNotHeld(uow, recording);
-      const now = new Date();
-      await this.shredder.shredInTransaction(uow, recording.id);
-      await this.machine.apply(uow, recording, {
+      await this.destroy(uow, recording, {
         transition: RecordingTransition.DELETE,
-        at: now,
         actor: viewer,
-        source: ControlSource.API,
-        changes: { deletedAt: now, deletedById: viewer.userId, deletionReason: trimmed },
-        activeHolds: [],
-        audit: {
-          action: AuditAction.RECORDING_DELETED,
-          requestId,
-          details: (deleted, result) => ({
-            reason: trimmed,
-            previousState: result.previousState,
-            mp3Sha256: deleted.sha256,
-            agentId: deleted.agentId,
-            customerId: deleted.customerId,
-          }),
-        },
-        timeline: TimelineChangeKind.RECORDING_DELETED,
+        deletedById: viewer.userId,
+        reason: trimmed,
+        action: AuditAction.RECORDING_DELETED,
+        requestId,
+        details: {},
       });
       return receiptOf(recording);
     });
   }
+
+  /**
+   * The retention job's deletion, inside its batch transaction: the same destruction as `delete`, audited as
+   * RECORDING_EXPIRED with the policy that applied. `stillExpired` re-reads the policy under the row lock, so
+   * a policy changed mid-run is honoured. Already deleted, not deletable, held or no longer expired: skipped.
+   */
+  async expireInTransaction(uow: UnitOfWork, recordingId: string, expiry: RecordingExpiry): Promise<ExpiryOutcome> {
+    const locked = await this.machine.lock(uow, recordingId);
+    if (!locked || !canApply(RecordingTransition.EXPIRE, locked.recording.state)) return "SKIPPED";
+    const { recording } = locked;
+    const policy = await expiry.stillExpired(uow, recording);
+    if (!policy) return "SKIPPED";
+    try {
+      await this.legalHolds.assertNotHeld(uow, recording);
+    } catch (error) {
+      if (error instanceof DomainError && error.code === ErrorCode.LegalHold) return "HELD";
+      throw error;
+    }
+    await this.destroy(uow, recording, {
+      transition: RecordingTransition.EXPIRE,
+      actor: undefined,
+      deletedById: policy.setById,
+      reason: policy.reason,
+      action: AuditAction.RECORDING_EXPIRED,
+      requestId: expiry.requestId,
+      details: { policy: policy.details },
+    });
+    return "EXPIRED";
+  }
+
+  private async destroy(uow: UnitOfWork, recording: RecordingEntity, how: Destruction): Promise<void> {
+    const now = new Date();
+    await this.shredder.shredInTransaction(uow, recording.id);
+    await this.machine.apply(uow, recording, {
+      transition: how.transition,
+      at: now,
+      actor: how.actor,
+      source: how.actor ? ControlSource.API : ControlSource.SYSTEM,
+      changes: { deletedAt: now, deletedById: how.deletedById, deletionReason: how.reason },
+      activeHolds: [],
+      audit: {
+        action: how.action,
+        requestId: how.requestId,
+        details: (deleted, result) => ({
+          reason: how.reason,
+          previousState: result.previousState,
+          mp3Sha256: deleted.sha256,
+          agentId: deleted.agentId,
+          customerId: deleted.customerId,
+          ...how.details,
+        }),
+      },
+      timeline: TimelineChangeKind.RECORDING_DELETED,
+    });
+  }
+}
+
+/** The retention policy that expired a recording, as the tombstone and the audit entry record it. */
+export interface AppliedPolicy {
+  /** "Retention: N days". */
+  reason: string;
+  /** Who set the policy: the tombstone's `deletedById`. */
+  setById: string;
+  details: Record<string, unknown>;
+}
+
+export interface RecordingExpiry {
+  requestId: string;
+  /** The policy under which the (locked) recording is expired now, or null when it no longer is. */
+  stillExpired(uow: UnitOfWork, recording: RecordingEntity): Promise<AppliedPolicy | null>;
+}
+
+export type ExpiryOutcome = "EXPIRED" | "HELD" | "SKIPPED";
+
+interface Destruction {
+  transition: RecordingTransition.DELETE | RecordingTransition.EXPIRE;
+  actor: Viewer | undefined;
+  deletedById: string;
+  reason: string;
+  action: AuditAction;
+  requestId: string;
+  details: Record<string, unknown>;
 }
 
 function receiptOf(recording: RecordingEntity): DeletionReceipt {

@@ -41,6 +41,8 @@ export enum RecordingTransition {
   SETTLE_FAILED = "SETTLE_FAILED",
   REDACT = "REDACT",
   DELETE = "DELETE",
+  /** Deleted by the retention job: the same destruction as DELETE, audited as its own action. */
+  EXPIRE = "EXPIRE",
 }
 
 export interface TransitionRule {
@@ -64,6 +66,7 @@ export const TRANSITIONS: Readonly<Record<RecordingTransition, TransitionRule>> 
   SETTLE_FAILED: { from: [PROCESSING], to: FAILED },
   REDACT: { from: [AVAILABLE], to: AVAILABLE },
   DELETE: { from: [AVAILABLE, FAILED], to: DELETED },
+  EXPIRE: { from: [AVAILABLE, FAILED], to: DELETED },
 };
 
 export const canApply = (transition: RecordingTransition, state: RecordingState) => TRANSITIONS[transition].from.includes(state);
