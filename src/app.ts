@@ -96,11 +96,12 @@ const defaultLog = (message: string, error?: unknown) => (error === undefined ? 
 /** Opens the database (applying migrations) and wires every service. Used by the server and the CLIs. */
 export async function createServices(config: Config, options: Pick<AppOptions, "mediaStaleAfterMs" | "log"> = {}): Promise<Services> {
   const dataSource = await openDataSource(config.database);
+  let audit: AuditService | undefined;
   try {
     await dataSource.runMigrations({ transaction: "each" });
     const transactions = new TransactionRunner(dataSource);
-    const audit = new AuditService(dataSource);
-    await audit.ensureHead();
+    audit = new AuditService(dataSource, transactions, options.log ?? defaultLog);
+    await audit.start();
     const bus: EventBus = config.redisUrl ? await RedisEventBus.connect(config.redisUrl) : new InMemoryEventBus();
     const publisher = new RecordingEventPublisher(bus);
     const users = new UserService(dataSource, transactions, audit, bus);
@@ -149,6 +150,7 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
       }),
     };
   } catch (error) {
+    await audit?.close();
     await dataSource.destroy();
     throw error;
   }
@@ -157,6 +159,7 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
 export async function closeServices(services: Services): Promise<void> {
   await services.sessions.closeAll();
   await services.bus.close();
+  await services.audit.close();
   if (services.dataSource.isInitialized) await services.dataSource.destroy();
 }
 
