@@ -113,11 +113,12 @@ const defaultLog = (message: string, error?: unknown) => (error === undefined ? 
 /** Opens the database (applying migrations) and wires every service. Used by the server and the CLIs. */
 export async function createServices(config: Config, options: Pick<AppOptions, "mediaStaleAfterMs" | "log"> = {}): Promise<Services> {
   const dataSource = await openDataSource(config.database);
+  let audit: AuditService | undefined;
   try {
     await dataSource.runMigrations({ transaction: "each" });
     const transactions = new TransactionRunner(dataSource);
-    const audit = new AuditService(dataSource);
-    await audit.ensureHead();
+    audit = new AuditService(dataSource, transactions, options.log ?? defaultLog);
+    await audit.start();
     const bus: EventBus = config.redisUrl ? await RedisEventBus.connect(config.redisUrl) : new InMemoryEventBus();
     const publisher = new RecordingEventPublisher(bus);
     const users = new UserService(dataSource, transactions, audit, bus);
@@ -170,6 +171,7 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
       leases: new LeaseService(dataSource),
       auditCheckpoints: new AuditCheckpointService(
         dataSource,
+        audit,
         config.compliance.auditCheckpointKey
           ? AuditCheckpointSigner.fromSeed(Buffer.from(config.compliance.auditCheckpointKey, "base64"))
           : AuditCheckpointSigner.fromSeed(media.deriveSecret("audit-checkpoint-ed25519")),
@@ -178,6 +180,7 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
       retention: new RetentionService(dataSource, transactions, audit, deletion, config.compliance.retentionBatchSize),
     };
   } catch (error) {
+    await audit?.close();
     await dataSource.destroy();
     throw error;
   }
@@ -186,6 +189,7 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
 export async function closeServices(services: Services): Promise<void> {
   await services.sessions.closeAll();
   await services.bus.close();
+  await services.audit.close();
   if (services.dataSource.isInitialized) await services.dataSource.destroy();
 }
 

@@ -1,11 +1,11 @@
 import type { QueryDeepPartialEntity } from "typeorm/query-builder/QueryPartialEntity";
-import { DataSource, LessThan, MoreThan } from "typeorm";
+import { DataSource, IsNull, LessThan, MoreThan, Not } from "typeorm";
 import { isUniqueViolation } from "../database/errors";
 import { AuditCheckpointEntity } from "./audit-checkpoint.entity";
 import { AuditCheckpointSigner } from "./audit-checkpoint-signer";
 import { AuditEntryEntity } from "./audit-entry.entity";
 import { GENESIS_HASH, hashAuditEntry } from "./audit-hash";
-import type { AuditVerification } from "./audit.service";
+import type { AuditService, AuditVerification, ChainedAuditEntry } from "./audit.service";
 
 export interface CheckpointPage {
   checkpoints: AuditCheckpointEntity[];
@@ -38,15 +38,15 @@ const WALK_BATCH = 500;
 export class AuditCheckpointService {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly audit: Pick<AuditService, "head">,
     readonly signer: AuditCheckpointSigner,
   ) {}
 
   /** Signs the current head if it moved since the last checkpoint; null when there is nothing new. Safe on many instances at once. */
   async checkpoint(now = new Date()): Promise<AuditCheckpointEntity | null> {
-    const entries = this.dataSource.getRepository(AuditEntryEntity);
-    const [head] = await entries.find({ order: { position: "DESC" }, take: 1 });
+    const head = await this.audit.head();
     const previous = await this.latest();
-    if (!head || (previous && head.position <= previous.position)) return null;
+    if (head.position === 0 || (previous && head.position <= previous.position)) return null;
     await this.assertChainBetween(previous, head.position);
     const signed = this.signer.sign({ position: head.position, hash: head.hash, signedAt: now });
     const checkpoint = this.dataSource.getRepository(AuditCheckpointEntity).create({ ...signed, signedAt: now });
@@ -58,6 +58,11 @@ export class AuditCheckpointService {
       throw error;
     }
     return checkpoint;
+  }
+
+  /** The chain's head, once everything committed so far is chained. */
+  head(): Promise<{ position: number; hash: string }> {
+    return this.audit.head();
   }
 
   async latest(): Promise<AuditCheckpointEntity | null> {
@@ -79,7 +84,7 @@ export class AuditCheckpointService {
   async check(chain: AuditVerification): Promise<CheckpointCheck> {
     const latestCheckpoint = await this.latest();
     if (!latestCheckpoint) return { latestCheckpoint, truncated: false, checkpointVerified: null };
-    const [newest] = await this.dataSource.getRepository(AuditEntryEntity).find({ order: { position: "DESC" }, take: 1 });
+    const newest = await newestChainedEntry(this.dataSource);
     const truncated = (newest?.position ?? 0) < latestCheckpoint.position;
     const atCheckpoint = await this.dataSource.getRepository(AuditEntryEntity).findOne({ where: { position: latestCheckpoint.position } });
     const checkpointVerified =
@@ -99,7 +104,7 @@ export class AuditCheckpointService {
       if (!anchor || anchor.hash !== from.hash) throw new AuditChainBrokenError(from.position);
     }
     while (expected <= toPosition) {
-      const batch = await repo.find({ where: { position: MoreThan(expected - 1) }, order: { position: "ASC" }, take: WALK_BATCH });
+      const batch = (await repo.find({ where: { position: MoreThan(expected - 1) }, order: { position: "ASC" }, take: WALK_BATCH })) as ChainedAuditEntry[];
       if (batch.length === 0) throw new AuditChainBrokenError(expected);
       for (const entry of batch) {
         if (entry.position > toPosition) return;
@@ -109,4 +114,10 @@ export class AuditCheckpointService {
       }
     }
   }
+}
+
+/** The chained entry with the highest position (entries not chained yet have none). */
+export async function newestChainedEntry(dataSource: DataSource): Promise<ChainedAuditEntry | null> {
+  const [newest] = await dataSource.getRepository(AuditEntryEntity).find({ where: { position: Not(IsNull()) }, order: { position: "DESC" }, take: 1 });
+  return (newest as ChainedAuditEntry | undefined) ?? null;
 }

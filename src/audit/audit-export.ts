@@ -2,6 +2,7 @@ import { Between, DataSource, MoreThan } from "typeorm";
 import type { AuditCheckpointService } from "./audit-checkpoint.service";
 import { AuditCheckpointEntity } from "./audit-checkpoint.entity";
 import { AuditEntryEntity } from "./audit-entry.entity";
+import type { ChainedAuditEntry } from "./audit.service";
 import { AUDIT_EXPORT_FORMAT, AUDIT_EXPORT_VERSION } from "./audit-export-format";
 
 const BATCH = 1000;
@@ -17,8 +18,7 @@ export async function* auditExportLines(dataSource: DataSource, checkpoints: Aud
   // Checkpoints are bounded before the head is read: one signed meanwhile is left out, while one beyond a head
   // that was rewound (entries deleted) is exported, and the verifier reports the truncation.
   const checkpointsUpTo = (await checkpoints.latest())?.position ?? 0;
-  const [head] = await entries.find({ order: { position: "DESC" }, take: 1 });
-  const upTo = head?.position ?? 0;
+  const upTo = (await checkpoints.head()).position;
   const { signer } = checkpoints;
   yield line({
     type: "header",
@@ -47,10 +47,12 @@ export async function* auditExportLines(dataSource: DataSource, checkpoints: Aud
   }
 
   for (let after = 0; after < upTo; ) {
-    const batch = await entries.find({ where: { position: MoreThan(after) }, order: { position: "ASC" }, take: BATCH });
+    const batch = (await entries.find({ where: { position: MoreThan(after) }, order: { position: "ASC" }, take: BATCH })) as ChainedAuditEntry[];
     for (const entry of batch) {
       if (entry.position > upTo) break;
-      yield line({ type: "entry", ...entry, occurredAt: entry.occurredAt.toISOString() });
+      // Exactly the fields the hash covers (the row id is the sequencer's ordering key, not content).
+      const { id: _rowId, ...hashed } = entry;
+      yield line({ type: "entry", ...hashed, occurredAt: entry.occurredAt.toISOString() });
     }
     if (batch.length === 0) break;
     after = batch[batch.length - 1].position;

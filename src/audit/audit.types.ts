@@ -99,6 +99,11 @@ export class AuditChainVerificationType {
   @Field(() => Int, { nullable: true, description: "The first entry whose hash or link does not verify." })
   firstInvalidPosition!: number | null;
 
+  @Field(() => Int, {
+    description: "Entries committed but not chained yet when the walk ended (normally 0: the sequencer chains within milliseconds; more means it cannot run).",
+  })
+  unchainedEntries!: number;
+
   @Field(() => Boolean, { description: "The log ends before the latest signed checkpoint: its newest entries were removed." })
   truncated!: boolean;
 

@@ -1,4 +1,5 @@
 import { newId } from "../common/ids";
+import { dbTime, fromDbTime } from "../database/sql-time";
 import { ConcurrentModificationError, UnitOfWork } from "../database/transaction";
 import type { CustomerTimelineChangedEvent, HoldSnapshot, RecordingStateChangedEvent, TimelineChangeKind } from "../events/topics";
 import { PauseHoldEntity } from "./pause-hold.entity";
@@ -48,15 +49,6 @@ function dialectCache(build: (lock: string) => string) {
   const cache: Partial<Record<UnitOfWork["dialect"], string>> = {};
   return (uow: UnitOfWork) =>
     (cache[uow.dialect] ??= uow.dialect === "mysql" ? build(" FOR UPDATE").replace(/"/g, "`") : build(""));
-}
-
-export const dbTime = (at: Date) => at.toISOString().replace("T", " ").replace("Z", "");
-
-export function fromDbTime(value: unknown): Date | null {
-  if (value === null || value === undefined) return null;
-  if (value instanceof Date) return value;
-  const text = String(value);
-  return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text.replace(" ", "T")}Z`);
 }
 
 const num = (value: unknown) => (value === null || value === undefined ? null : Number(value));
