@@ -12,6 +12,10 @@ import { Authenticator } from "./auth/authenticator";
 import { TokenService } from "./auth/token.service";
 import { CallResolver } from "./calls/call.resolver";
 import { CallService } from "./calls/call.service";
+import { ComplianceReportResolver } from "./compliance-report/compliance-report.resolver";
+import { mountComplianceReportRoute } from "./compliance-report/compliance-report.route";
+import { ComplianceReportService } from "./compliance-report/compliance-report.service";
+import { REPORT_SECRET_PURPOSE } from "./compliance-report/report-link";
 import type { Config } from "./config/config";
 import { CustomerResolver } from "./customers/customer.resolver";
 import { CustomerService } from "./customers/customer.service";
@@ -85,6 +89,7 @@ export interface Services {
   /** This process, as a lease holder. */
   instanceId: string;
   retention: RetentionService;
+  reports: ComplianceReportService;
 }
 
 export interface App {
@@ -178,6 +183,11 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
       ),
       instanceId: randomUUID(),
       retention: new RetentionService(dataSource, transactions, audit, deletion, config.compliance.retentionBatchSize),
+      reports: new ComplianceReportService(dataSource, audit, users, {
+        secret: media.deriveSecret(REPORT_SECRET_PURPOSE),
+        publicUrl: config.media.publicUrl,
+        ttlSeconds: config.media.downloadUrlTtlSeconds,
+      }),
     };
   } catch (error) {
     await audit?.close();
@@ -218,6 +228,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       .register(new AuditResolver(services.audit, services.auditCheckpoints))
       .register(new AuditCheckpointResolver(services.auditCheckpoints))
       .register(new RetentionResolver(services.retention))
+      .register(new ComplianceReportResolver(services.reports))
       .register(new DownloadResolver(services.downloads))
       .register(new LegalHoldResolver(services.legalHolds))
       .register(new RecordingLegalHoldsResolver(services.legalHolds));
@@ -240,6 +251,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       routes: (app) => {
         mountDownloadRoutes(app, services.downloads, log);
         mountAuditExportRoute(app, { dataSource: services.dataSource, checkpoints: services.auditCheckpoints, authenticator, log });
+        mountComplianceReportRoute(app, services.reports, log);
       },
       webSockets: {
         [MEDIA_STREAM_PATH]: mediaStreamRoute(services, new IngestAuthenticator(authenticator, config.media.twilioAuthToken, config.media.publicUrl), log),
@@ -247,6 +259,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     });
     // Links point at this server until PUBLIC_URL says otherwise; the port is known only now (0 in tests).
     services.downloads.listeningAt(serverOrigin(options.host, server.port));
+    services.reports.listeningAt(serverOrigin(options.host, server.port));
     for (const job of fleetJobs) job.start();
     return {
       config,

@@ -91,6 +91,8 @@ const SENSITIVE: [string, Role[]][] = [
   ["setRetentionPolicy", [COMPLIANCE_ADMINISTRATOR]],
   ["retentionPolicies", [COMPLIANCE_ADMINISTRATOR]],
   ["retentionRuns", [COMPLIANCE_ADMINISTRATOR]],
+  ["complianceReport", [COMPLIANCE_ADMINISTRATOR]],
+  ["createComplianceReportDownload", [COMPLIANCE_ADMINISTRATOR]],
 ];
 const SENSITIVE_NESTED: [string, Role[]][] = [
   ["Recording.sha256", [COMPLIANCE_ADMINISTRATOR]],
@@ -249,6 +251,14 @@ const MATRIX: Record<string, MatrixOperation> = {
   },
   auditLog: { document: `query { auditLog(first: 5) { edges { cursor node { action } } } }`, variables: () => ({}) },
   verifyAuditChain: { document: `query { verifyAuditChain { valid checkedEntries } }`, variables: () => ({}) },
+  complianceReport: {
+    document: `query($from: DateTimeISO!, $to: DateTimeISO!) { complianceReport(from: $from, to: $to) { callsRecorded } }`,
+    variables: () => ({ from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date().toISOString() }),
+  },
+  createComplianceReportDownload: {
+    document: `mutation($from: DateTimeISO!, $to: DateTimeISO!) { createComplianceReportDownload(from: $from, to: $to) { url } }`,
+    variables: () => ({ from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date().toISOString() }),
+  },
   retentionPolicies: { document: `query { retentionPolicies { days } }`, variables: () => ({}) },
   retentionRuns: { document: `query { retentionRuns(first: 3) { id } }`, variables: () => ({}) },
   auditCheckpoints: { document: `query { auditCheckpoints(first: 5) { position } }`, variables: () => ({}) },

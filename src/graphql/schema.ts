@@ -5,6 +5,7 @@ import { buildSchema, ContainerType, NonEmptyArray } from "type-graphql";
 import { AuditCheckpointResolver } from "../audit/audit-checkpoint.resolver";
 import { AuditResolver } from "../audit/audit.resolver";
 import { CallResolver } from "../calls/call.resolver";
+import { ComplianceReportResolver } from "../compliance-report/compliance-report.resolver";
 import { CustomerResolver } from "../customers/customer.resolver";
 import { DownloadResolver } from "../downloads/download.resolver";
 import { LegalHoldResolver, RecordingLegalHoldsResolver } from "../legal-holds/legal-hold.resolver";
@@ -35,6 +36,7 @@ export const RESOLVERS: NonEmptyArray<Constructor> = [
   RecordingLegalHoldsResolver,
   AuditCheckpointResolver,
   RetentionResolver,
+  ComplianceReportResolver,
 ];
 
 /** Resolver instances built by the composition root; type-graphql asks this container for them. */
