@@ -1,4 +1,4 @@
-import { Brackets, DataSource, IsNull, SelectQueryBuilder, WhereExpressionBuilder } from "typeorm";
+import { Brackets, DataSource, EntityManager, IsNull, SelectQueryBuilder, WhereExpressionBuilder } from "typeorm";
 import { AuditAction } from "../audit/audit-action";
 import { AuditService } from "../audit/audit.service";
 import type { Viewer } from "../auth/viewer";
@@ -135,14 +135,7 @@ export class LegalHoldService {
 
   /** The active holds that keep this recording: its own and its customer's. */
   async activeHoldsOn(recording: HoldableRecording): Promise<LegalHoldEntity[]> {
-    return this.dataSource
-      .getRepository(LegalHoldEntity)
-      .createQueryBuilder("h")
-      .where("h.releasedAt IS NULL")
-      .andWhere(holdsCovering("h", recording))
-      .orderBy("h.placedAt", "ASC")
-      .addOrderBy("h.id", "ASC")
-      .getMany();
+    return activeHoldsQuery(this.dataSource.manager, recording).getMany();
   }
 
   /**
@@ -151,14 +144,7 @@ export class LegalHoldService {
    */
   async assertNotHeld(uow: UnitOfWork, recording: HoldableRecording): Promise<void> {
     await this.lockCustomer(uow, recording.customerId);
-    const hold = await uow.manager
-      .getRepository(LegalHoldEntity)
-      .createQueryBuilder("h")
-      .where("h.releasedAt IS NULL")
-      .andWhere(holdsCovering("h", recording))
-      .orderBy("h.placedAt", "ASC")
-      .addOrderBy("h.id", "ASC")
-      .getOne();
+    const hold = await activeHoldsQuery(uow.manager, recording).getOne();
     if (hold) throw legalHoldError(recording.id, hold);
   }
 
@@ -174,6 +160,16 @@ export function excludeHeldRecordings<T extends object>(query: SelectQueryBuilde
     { customerScope: LegalHoldScope.CUSTOMER },
   );
 }
+
+/** Active holds covering the recording (its own and its customer's), oldest first. */
+const activeHoldsQuery = (manager: EntityManager, recording: HoldableRecording) =>
+  manager
+    .getRepository(LegalHoldEntity)
+    .createQueryBuilder("h")
+    .where("h.releasedAt IS NULL")
+    .andWhere(holdsCovering("h", recording))
+    .orderBy("h.placedAt", "ASC")
+    .addOrderBy("h.id", "ASC");
 
 const holdsCovering = (alias: string, recording: HoldableRecording) =>
   new Brackets((where: WhereExpressionBuilder) => {
