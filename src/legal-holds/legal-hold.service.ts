@@ -108,7 +108,8 @@ export class LegalHoldService {
       if (hold.releasedAt) return hold;
       const now = new Date();
       const result = await uow.manager.update(LegalHoldEntity, { id: hold.id, releasedAt: IsNull() }, { releasedAt: now, releasedById: viewer.userId, releaseReason: reason });
-      if (result.affected !== 1) return (await uow.manager.findOneOrFail(LegalHoldEntity, { where: { id: hold.id } }));
+      // Released by someone else since it was read: theirs stands.
+      if (result.affected !== 1) return uow.manager.findOneOrFail(LegalHoldEntity, { where: { id: hold.id } });
       Object.assign(hold, { releasedAt: now, releasedById: viewer.userId, releaseReason: reason });
       await this.audit.append(uow, {
         actor: viewer,
