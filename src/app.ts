@@ -1,6 +1,11 @@
+import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { DataSource } from "typeorm";
 import { WebSocket, WebSocketServer } from "ws";
+import { AuditCheckpointResolver } from "./audit/audit-checkpoint.resolver";
+import { AuditCheckpointService } from "./audit/audit-checkpoint.service";
+import { AuditCheckpointSigner } from "./audit/audit-checkpoint-signer";
+import { mountAuditExportRoute } from "./audit/audit-export.route";
 import { AuditResolver } from "./audit/audit.resolver";
 import { AuditService } from "./audit/audit.service";
 import { Authenticator } from "./auth/authenticator";
@@ -9,6 +14,10 @@ import { mountCallRecorderRoutes } from "./call-recorder/call-recorder.route";
 import { RestAuthenticator } from "./call-recorder/rest-authenticator";
 import { CallResolver } from "./calls/call.resolver";
 import { CallService } from "./calls/call.service";
+import { ComplianceReportResolver } from "./compliance-report/compliance-report.resolver";
+import { mountComplianceReportRoute } from "./compliance-report/compliance-report.route";
+import { ComplianceReportService } from "./compliance-report/compliance-report.service";
+import { REPORT_SECRET_PURPOSE } from "./compliance-report/report-link";
 import type { Config } from "./config/config";
 import { mountConsoleRoutes } from "./console/console.routes";
 import { CustomerResolver } from "./customers/customer.resolver";
@@ -21,11 +30,15 @@ import { DownloadService } from "./downloads/download.service";
 import { serverOrigin } from "./downloads/server-origin";
 import type { EventBus } from "./events/event-bus";
 import { InMemoryEventBus } from "./events/in-memory-event-bus";
+import { FleetJob } from "./leases/fleet-job";
+import { LeaseService } from "./leases/lease.service";
 import { RedisEventBus } from "./events/redis-event-bus";
 import { buildCallvaultSchema, ResolverContainer } from "./graphql/schema";
 import { operationPermissions } from "./http/operation-permissions";
 import { RunningHttpServer, startHttpServer, UpgradeRoute } from "./http/server";
 import { mountStaticConsole } from "./http/static-console";
+import { LegalHoldResolver, RecordingLegalHoldsResolver } from "./legal-holds/legal-hold.resolver";
+import { LegalHoldService } from "./legal-holds/legal-hold.service";
 import { IngestAuthenticator, IngestPrincipal } from "./ingest/ingest-auth";
 import { MediaSessionRegistry } from "./ingest/media-session-registry";
 import { auditPauseLeaks } from "./ingest/pause-leak-auditor";
@@ -41,10 +54,13 @@ import { RecordingRedactionService } from "./redaction/recording-redaction.servi
 import { RedactionResolver } from "./redaction/redaction.resolver";
 import { RecordingEventPublisher } from "./recordings/recording-events";
 import { RecordingLifecycleService } from "./recordings/recording-lifecycle.service";
+import { RecordingStateMachine } from "./recordings/recording-state-machine";
 import { RecordingQueryService } from "./recordings/recording-query.service";
 import { RecordingStreamService } from "./recordings/recording-stream.service";
 import { RecordingSubscriptionResolver } from "./recordings/recording-subscription.resolver";
 import { RecordingResolver } from "./recordings/recording.resolver";
+import { RetentionResolver } from "./retention/retention.resolver";
+import { RetentionService } from "./retention/retention.service";
 import { seedDemoData } from "./seed/demo-seed";
 import { TimelineStreamService } from "./timeline/timeline-stream.service";
 import { TimelineResolver } from "./timeline/timeline.resolver";
@@ -68,11 +84,19 @@ export interface Services {
   deletion: RecordingDeletionService;
   redaction: RecordingRedactionService;
   lifecycle: RecordingLifecycleService;
+  recordingStates: RecordingStateMachine;
   recordings: RecordingQueryService;
   timeline: TimelineService;
   tokens: TokenService;
   downloads: DownloadService;
   apiTokens: ApiTokenService;
+  legalHolds: LegalHoldService;
+  leases: LeaseService;
+  auditCheckpoints: AuditCheckpointService;
+  /** This process, as a lease holder. */
+  instanceId: string;
+  retention: RetentionService;
+  reports: ComplianceReportService;
 }
 
 export interface App {
@@ -103,16 +127,18 @@ const defaultLog = (message: string, error?: unknown) => (error === undefined ? 
 /** Opens the database (applying migrations) and wires every service. Used by the server and the CLIs. */
 export async function createServices(config: Config, options: Pick<AppOptions, "mediaStaleAfterMs" | "log"> = {}): Promise<Services> {
   const dataSource = await openDataSource(config.database);
+  let audit: AuditService | undefined;
   try {
     await dataSource.runMigrations({ transaction: "each" });
     const transactions = new TransactionRunner(dataSource);
-    const audit = new AuditService(dataSource);
-    await audit.ensureHead();
+    audit = new AuditService(dataSource, transactions, options.log ?? defaultLog);
+    await audit.start();
     const bus: EventBus = config.redisUrl ? await RedisEventBus.connect(config.redisUrl) : new InMemoryEventBus();
     const publisher = new RecordingEventPublisher(bus);
     const users = new UserService(dataSource, transactions, audit, bus);
     const customers = new CustomerService(dataSource, transactions, audit);
-    const lifecycle = new RecordingLifecycleService(transactions, publisher);
+    const recordingStates = new RecordingStateMachine(transactions, audit, publisher);
+    const lifecycle = new RecordingLifecycleService(recordingStates);
     const recordings = new RecordingQueryService(dataSource, users);
     const media = new RecordingMediaService(dataSource, new FilesystemObjectStore(path.join(config.dataDir, "media")), loadMasterKey(config.media.masterKey, config.dataDir));
     const sessions = new MediaSessionRegistry(
@@ -124,6 +150,8 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
       auditPauseLeaks(transactions, audit, options.log ?? defaultLog),
     );
     await sessions.start();
+    const legalHolds = new LegalHoldService(dataSource, transactions, audit);
+    const deletion = new RecordingDeletionService(recordingStates, media, legalHolds);
     const sweeper = new MediaSweeper(dataSource, media, lifecycle, {
       staleAfterMs: options.mediaStaleAfterMs ?? DEFAULT_INGEST_STALE_MS,
       isLiveHere: (recordingId) => sessions.has(recordingId),
@@ -141,11 +169,13 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
       users,
       customers,
       lifecycle,
+      recordingStates,
       recordings,
-      calls: new CallService(dataSource, transactions, users, customers, audit, publisher, sessions),
-      control: new RecordingControlService(transactions, users, audit, publisher),
-      deletion: new RecordingDeletionService(transactions, audit, publisher, media),
-      redaction: new RecordingRedactionService(transactions, audit, publisher, media, recordings, new Mp3Redactor()),
+      calls: new CallService(dataSource, transactions, users, customers, audit, recordingStates, sessions),
+      control: new RecordingControlService(recordingStates, users),
+      deletion,
+      redaction: new RecordingRedactionService(recordingStates, media, recordings, new Mp3Redactor(), legalHolds),
+      legalHolds,
       timeline: new TimelineService(dataSource, customers, recordings),
       tokens: TokenService.create(config.jwt, config.dataDir),
       downloads: new DownloadService(dataSource, transactions, audit, users, recordings, media, {
@@ -153,8 +183,24 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
         ttlSeconds: config.media.downloadUrlTtlSeconds,
       }),
       apiTokens: new ApiTokenService(dataSource, users),
+      leases: new LeaseService(dataSource),
+      auditCheckpoints: new AuditCheckpointService(
+        dataSource,
+        audit,
+        config.compliance.auditCheckpointKey
+          ? AuditCheckpointSigner.fromSeed(Buffer.from(config.compliance.auditCheckpointKey, "base64"))
+          : AuditCheckpointSigner.fromSeed(media.deriveSecret("audit-checkpoint-ed25519")),
+      ),
+      instanceId: randomUUID(),
+      retention: new RetentionService(dataSource, transactions, audit, deletion, config.compliance.retentionBatchSize),
+      reports: new ComplianceReportService(dataSource, audit, users, {
+        secret: media.deriveSecret(REPORT_SECRET_PURPOSE),
+        publicUrl: config.media.publicUrl,
+        ttlSeconds: config.media.downloadUrlTtlSeconds,
+      }),
     };
   } catch (error) {
+    await audit?.close();
     await dataSource.destroy();
     throw error;
   }
@@ -163,6 +209,7 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
 export async function closeServices(services: Services): Promise<void> {
   await services.sessions.closeAll();
   await services.bus.close();
+  await services.audit.close();
   if (services.dataSource.isInitialized) await services.dataSource.destroy();
 }
 
@@ -171,6 +218,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const log = options.log ?? defaultLog;
   const services = await createServices(config, options);
   let sweepTimer: NodeJS.Timeout | undefined;
+  const fleetJobs = complianceJobs(config, services, log);
   try {
     await services.sweeper.sweep({ atStartup: true });
     sweepTimer = setInterval(() => void services.sweeper.sweep().catch((error) => log("media sweep failed", error)), SWEEP_INTERVAL_MS);
@@ -187,8 +235,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       .register(new RedactionResolver(services.redaction))
       .register(new RecordingSubscriptionResolver())
       .register(new TimelineResolver(services.timeline))
-      .register(new AuditResolver(services.audit))
-      .register(new DownloadResolver(services.downloads));
+      .register(new AuditResolver(services.audit, services.auditCheckpoints))
+      .register(new AuditCheckpointResolver(services.auditCheckpoints))
+      .register(new RetentionResolver(services.retention))
+      .register(new ComplianceReportResolver(services.reports))
+      .register(new DownloadResolver(services.downloads))
+      .register(new LegalHoldResolver(services.legalHolds))
+      .register(new RecordingLegalHoldsResolver(services.legalHolds));
     const schema = await buildCallvaultSchema(container);
     const authenticator = new Authenticator(services.tokens, services.users);
     const server = await startHttpServer({
@@ -225,6 +278,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           log,
         });
         mountStaticConsole(app, options.consoleDir ?? path.resolve(__dirname, "../web"));
+        mountAuditExportRoute(app, { dataSource: services.dataSource, checkpoints: services.auditCheckpoints, authenticator, log });
+        mountComplianceReportRoute(app, services.reports, log);
       },
       webSockets: {
         [MEDIA_STREAM_PATH]: mediaStreamRoute(services, new IngestAuthenticator(authenticator, config.media.twilioAuthToken, config.media.publicUrl), log),
@@ -232,18 +287,22 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     });
     // Links point at this server until PUBLIC_URL says otherwise; the port is known only now (0 in tests).
     services.downloads.listeningAt(serverOrigin(options.host, server.port));
+    services.reports.listeningAt(serverOrigin(options.host, server.port));
+    for (const job of fleetJobs) job.start();
     return {
       config,
       services,
       server,
       async close() {
         clearInterval(sweepTimer);
+        await Promise.all(fleetJobs.map((job) => job.stop()));
         await server.close();
         await closeServices(services);
       },
     };
   } catch (error) {
     clearInterval(sweepTimer);
+    await Promise.all(fleetJobs.map((job) => job.stop()));
     await closeServices(services);
     throw error;
   }
@@ -255,4 +314,30 @@ function mediaStreamRoute(services: Services, ingestAuth: IngestAuthenticator, l
     new TwilioMediaStream(socket, principal, { registry: services.sessions, calls: services.calls, recordings: services.recordings, log });
   });
   return { server, authorize: (request) => ingestAuth.authorize(request) };
+}
+
+const RETENTION_JOB = "job:retention";
+
+/** Jobs that run once across the fleet (a lease in the database decides which instance). */
+function complianceJobs(config: Config, services: Services, log: (message: string, error?: unknown) => void): FleetJob[] {
+  return [
+    new FleetJob(services.leases, {
+      name: "job:audit-checkpoint",
+      holderId: services.instanceId,
+      intervalMs: config.compliance.auditCheckpointIntervalSeconds * 1000,
+      job: () => services.auditCheckpoints.checkpoint(),
+      onError: (error) => log("audit checkpoint failed", error),
+    }),
+    new FleetJob(services.leases, {
+      name: RETENTION_JOB,
+      holderId: services.instanceId,
+      intervalMs: config.compliance.retentionIntervalSeconds * 1000,
+      job: () =>
+        services.retention.run({
+          holderId: services.instanceId,
+          shouldContinue: async () => (await services.leases.holderOf(RETENTION_JOB)) === services.instanceId,
+        }),
+      onError: (error) => log("retention run failed", error),
+    }),
+  ];
 }

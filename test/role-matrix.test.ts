@@ -85,12 +85,22 @@ const SENSITIVE: [string, Role[]][] = [
   ["startCall", [API_USER]],
   ["endCall", [API_USER]],
   ["recordingStateChanged", [AGENT, TEAM_MANAGER, ADMINISTRATOR, COMPLIANCE_ADMINISTRATOR]],
+  ["placeLegalHold", [COMPLIANCE_ADMINISTRATOR]],
+  ["releaseLegalHold", [COMPLIANCE_ADMINISTRATOR]],
+  ["legalHolds", [TEAM_MANAGER, ADMINISTRATOR, COMPLIANCE_ADMINISTRATOR]],
+  ["auditCheckpoints", [COMPLIANCE_ADMINISTRATOR]],
+  ["setRetentionPolicy", [COMPLIANCE_ADMINISTRATOR]],
+  ["retentionPolicies", [COMPLIANCE_ADMINISTRATOR]],
+  ["retentionRuns", [COMPLIANCE_ADMINISTRATOR]],
+  ["complianceReport", [COMPLIANCE_ADMINISTRATOR]],
+  ["createComplianceReportDownload", [COMPLIANCE_ADMINISTRATOR]],
 ];
 const SENSITIVE_NESTED: [string, Role[]][] = [
   ["Recording.sha256", [COMPLIANCE_ADMINISTRATOR]],
   ["Recording.sizeBytes", [COMPLIANCE_ADMINISTRATOR]],
   ["Recording.deletion", [TEAM_MANAGER, ADMINISTRATOR, COMPLIANCE_ADMINISTRATOR]],
   ["Recording.pauseIntervals", [AGENT, TEAM_MANAGER, ADMINISTRATOR, COMPLIANCE_ADMINISTRATOR]],
+  ["Recording.legalHolds", [TEAM_MANAGER, ADMINISTRATOR, COMPLIANCE_ADMINISTRATOR]],
 ];
 
 // ---------------------------------------------------------------------------------------------------
@@ -211,6 +221,8 @@ interface MatrixFixtures {
   redactable: { callId: string; recordingId: string };
   /** Whose roles assignRoles sets. */
   bystander: TestUser;
+  /** A hold that releaseLegalHold releases (releasing again returns it unchanged). */
+  heldOnce: string;
 }
 
 let unique = 0;
@@ -242,6 +254,18 @@ const MATRIX: Record<string, MatrixOperation> = {
   },
   auditLog: { document: `query { auditLog(first: 5) { edges { cursor node { action } } } }`, variables: () => ({}) },
   verifyAuditChain: { document: `query { verifyAuditChain { valid checkedEntries } }`, variables: () => ({}) },
+  complianceReport: {
+    document: `query($from: DateTimeISO!, $to: DateTimeISO!) { complianceReport(from: $from, to: $to) { callsRecorded } }`,
+    variables: () => ({ from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date().toISOString() }),
+  },
+  createComplianceReportDownload: {
+    document: `mutation($from: DateTimeISO!, $to: DateTimeISO!) { createComplianceReportDownload(from: $from, to: $to) { url } }`,
+    variables: () => ({ from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date().toISOString() }),
+  },
+  retentionPolicies: { document: `query { retentionPolicies { days } }`, variables: () => ({}) },
+  retentionRuns: { document: `query { retentionRuns(first: 3) { id } }`, variables: () => ({}) },
+  auditCheckpoints: { document: `query { auditCheckpoints(first: 5) { position } }`, variables: () => ({}) },
+  legalHolds: { document: `query($customerId: ID) { legalHolds(customerId: $customerId) { id } }`, variables: () => ({ customerId: s.customerId }) },
   // Mutations
   pauseRecording: {
     document: `mutation($input: PauseRecordingInput!) { pauseRecording(input: $input) { id state } }`,
@@ -274,6 +298,18 @@ const MATRIX: Record<string, MatrixOperation> = {
   redactRecordingSegment: {
     document: `mutation($input: RedactRecordingSegmentInput!) { redactRecordingSegment(input: $input) { mp3Sha256 } }`,
     variables: (f) => ({ input: { recordingId: f.redactable.recordingId, fromSeconds: 0.1, toSeconds: 0.2, reason: "role matrix" } }),
+  },
+  setRetentionPolicy: {
+    document: `mutation($input: SetRetentionPolicyInput!) { setRetentionPolicy(input: $input) { days } }`,
+    variables: () => ({ input: { days: null } }),
+  },
+  placeLegalHold: {
+    document: `mutation($input: PlaceLegalHoldInput!) { placeLegalHold(input: $input) { id } }`,
+    variables: (f) => ({ input: { recordingId: f.ended.recordingId, reason: "role matrix" } }),
+  },
+  releaseLegalHold: {
+    document: `mutation($holdId: ID!) { releaseLegalHold(holdId: $holdId, reason: "role matrix") { id } }`,
+    variables: (f) => ({ holdId: f.heldOnce }),
   },
   createRecordingDownload: {
     document: `mutation($recordingId: ID!) { createRecordingDownload(recordingId: $recordingId) { url } }`,
@@ -353,7 +389,9 @@ describe("role matrix", () => {
     const redactable = await startCall(t, s, await t.user([AGENT], "matrix-redactable"));
     await recordTone(t, s.apiUser.token, redactable.callId);
     await t.app.services.calls.end(s.apiUser.viewer, "test-setup", redactable.callId);
-    f = { live: await startCall(t, s, s.agent), ended, deletable, redactable, bystander: await t.user([], "bystander") };
+    const heldOnce = await t.app.services.legalHolds.place(s.compliance.viewer, "test-setup", { customerId: s.customerId, reason: "role matrix" });
+    await t.app.services.legalHolds.release(s.compliance.viewer, "test-setup", heldOnce.id, "role matrix");
+    f = { live: await startCall(t, s, s.agent), ended, deletable, redactable, bystander: await t.user([], "bystander"), heldOnce: heldOnce.id };
   });
 
   async function callAs(transport: Transport, name: string, caller: CallerName): Promise<Outcome> {
@@ -413,6 +451,7 @@ const NESTED_SELECTIONS: Record<string, { selection: string; check: (value: any)
   "Recording.sizeBytes": { selection: "sizeBytes", check: (value) => expect(value).toBeNull() },
   "Recording.deletion": { selection: "deletion { reason deletedById }", check: (value) => expect(value).toEqual({ reason: "nested guard test", deletedById: s.compliance.id }) },
   "Recording.pauseIntervals": { selection: "pauseIntervals { startOffsetMs endOffsetMs }", check: (value) => expect(value).toHaveLength(1) },
+  "Recording.legalHolds": { selection: "legalHolds { id }", check: (value) => expect(value).toEqual([]) },
 };
 
 describe("guarded nested fields", () => {

@@ -13,4 +13,9 @@ export enum AuditAction {
   CUSTOMER_CREATED = "CUSTOMER_CREATED",
   CALL_STARTED = "CALL_STARTED",
   CALL_ENDED = "CALL_ENDED",
+  LEGAL_HOLD_PLACED = "LEGAL_HOLD_PLACED",
+  LEGAL_HOLD_RELEASED = "LEGAL_HOLD_RELEASED",
+  RETENTION_POLICY_SET = "RETENTION_POLICY_SET",
+  /** Deleted by the retention job: the policy that applied is in the details. */
+  RECORDING_EXPIRED = "RECORDING_EXPIRED",
 }

@@ -1,8 +1,10 @@
 import { Max, MaxLength, Min } from "class-validator";
 import { Args, ArgsType, Field, Int, Query, Resolver } from "type-graphql";
-import { Role } from "../auth/role";
+import { Permission } from "../auth/permissions";
 import { badInput } from "../common/errors";
 import { Auth } from "../graphql/auth";
+import { toCheckpointType } from "./audit-checkpoint.resolver";
+import { AuditCheckpointService } from "./audit-checkpoint.service";
 import { AuditService } from "./audit.service";
 import { AuditChainVerificationType, AuditConnectionType, AuditEntryType, AuditFilterInput } from "./audit.types";
 
@@ -33,9 +35,12 @@ function positionOf(cursor: string): number {
 
 @Resolver()
 export class AuditResolver {
-  constructor(private readonly audit: AuditService) {}
+  constructor(
+    private readonly audit: AuditService,
+    private readonly checkpoints: AuditCheckpointService,
+  ) {}
 
-  @Auth(Role.COMPLIANCE_ADMINISTRATOR)
+  @Auth(Permission.ReadAudit)
   @Query(() => AuditConnectionType, { description: "Newest first." })
   async auditLog(@Args(() => AuditLogArgs) args: AuditLogArgs): Promise<AuditConnectionType> {
     const page = await this.audit.list(args.first, args.after ? positionOf(args.after) : undefined, args.filter ?? {});
@@ -43,9 +48,20 @@ export class AuditResolver {
     return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
   }
 
-  @Auth(Role.COMPLIANCE_ADMINISTRATOR)
-  @Query(() => AuditChainVerificationType, { description: "Recomputes every hash in the chain; detects altered, removed or reordered entries." })
+  @Auth(Permission.ReadAudit)
+  @Query(() => AuditChainVerificationType, {
+    description: "Recomputes every hash in the chain; detects altered, removed or reordered entries, and against the latest signed checkpoint, removed newest entries.",
+  })
   async verifyAuditChain(): Promise<AuditChainVerificationType> {
-    return this.audit.verify();
+    const chain = await this.audit.verify();
+    const { latestCheckpoint, truncated, checkpointVerified } = await this.checkpoints.check(chain);
+    return {
+      ...chain,
+      valid: chain.valid && !truncated && checkpointVerified !== false,
+      firstInvalidPosition: chain.firstInvalidPosition ?? (truncated ? chain.checkedEntries + 1 : null),
+      truncated,
+      checkpointVerified,
+      latestCheckpoint: latestCheckpoint && toCheckpointType(latestCheckpoint, this.checkpoints.signer.publicKeyBase64),
+    };
   }
 }

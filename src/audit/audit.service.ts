@@ -1,16 +1,18 @@
-import type { QueryDeepPartialEntity } from "typeorm/query-builder/QueryPartialEntity";
-import { DataSource, FindOptionsWhere, LessThan, Between, MoreThanOrEqual, LessThanOrEqual } from "typeorm";
+import { randomBytes } from "node:crypto";
+import { Between, DataSource, FindOptionsWhere, IsNull, LessThan, LessThanOrEqual, MoreThanOrEqual, Not } from "typeorm";
 import type { Viewer } from "../auth/viewer";
-import type { UnitOfWork } from "../database/transaction";
+import { dbTime } from "../database/sql-time";
+import type { TransactionRunner, UnitOfWork } from "../database/transaction";
 import { AuditAction } from "./audit-action";
 import { AuditEntryEntity } from "./audit-entry.entity";
 import { AuditHeadEntity } from "./audit-head.entity";
 import { GENESIS_HASH, hashAuditEntry } from "./audit-hash";
+import { AuditHead, AuditSequencer, HEAD_ID } from "./audit-sequencer";
 
 export interface AuditRecord {
   actor: Viewer | undefined;
   action: AuditAction;
-  targetType: "RECORDING" | "USER" | "CUSTOMER" | "CALL";
+  targetType: "RECORDING" | "USER" | "CUSTOMER" | "CALL" | "RETENTION_POLICY";
   targetId: string;
   details: Record<string, unknown>;
   requestId: string;
@@ -25,7 +27,7 @@ export interface AuditFilter {
 }
 
 export interface AuditPage {
-  entries: AuditEntryEntity[];
+  entries: ChainedAuditEntry[];
   hasNextPage: boolean;
 }
 
@@ -33,48 +35,86 @@ export interface AuditVerification {
   valid: boolean;
   checkedEntries: number;
   firstInvalidPosition: number | null;
+  /** Entries committed but not (yet) chained when the walk ended: in-flight, or a sequencer that cannot run. */
+  unchainedEntries: number;
 }
 
-const HEAD_ID = 1;
 const VERIFY_BATCH = 500;
+const VERIFY_FLUSH_WAIT_MS = 2000;
 
+/** 12 hex digits of milliseconds, then 24 random: sorts by insertion time, unique without a shared counter. */
+const auditEntryId = (at: Date) => at.getTime().toString(16).padStart(12, "0") + randomBytes(12).toString("hex");
+
+const INSERT_ENTRY =
+  `INSERT INTO "audit_entries" ("id", "position", "occurredAt", "actorId", "actorRoles", "action", "targetType", "targetId", "details", "requestId", "prevHash", "hash") ` +
+  `VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`;
+const INSERT_ENTRY_MYSQL = INSERT_ENTRY.replace(/"/g, "`");
+
+/**
+ * The audit log. Appending is one INSERT in the caller's transaction (no shared row is touched); the
+ * sequencer chains committed entries shortly after. Reads that list or verify first wait for the chain to
+ * catch up with what has committed, so a caller reads its own writes.
+ */
 export class AuditService {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly sequencer: AuditSequencer;
 
-  /** Creates the chain's head row once; safe to call on every start. */
-  async ensureHead(): Promise<void> {
+  constructor(
+    private readonly dataSource: DataSource,
+    transactions: TransactionRunner,
+    log: (message: string, error?: unknown) => void = (message, error) => console.error(message, error),
+  ) {
+    this.sequencer = new AuditSequencer(transactions, log);
+  }
+
+  /** Creates the chain's head row once (safe on every start), chains what a crash left, and starts the sequencer. */
+  async start(): Promise<void> {
     const repo = this.dataSource.getRepository(AuditHeadEntity);
-    if (await repo.findOne({ where: { id: HEAD_ID } })) return;
-    await repo.insert({ id: HEAD_ID, position: 0, hash: GENESIS_HASH }).catch(async (error) => {
-      if (!(await repo.findOne({ where: { id: HEAD_ID } }))) throw error;
-    });
+    if (!(await repo.findOne({ where: { id: HEAD_ID } }))) {
+      await repo.insert({ id: HEAD_ID, position: 0, hash: GENESIS_HASH }).catch(async (error) => {
+        if (!(await repo.findOne({ where: { id: HEAD_ID } }))) throw error;
+      });
+    }
+    await this.sequencer.flush();
+    this.sequencer.start();
+  }
+
+  async close(): Promise<void> {
+    await this.sequencer.close();
   }
 
   /** Appends inside the caller's transaction: the entry exists if and only if the audited change committed. */
-  async append(uow: UnitOfWork, record: AuditRecord): Promise<AuditEntryEntity> {
-    const { manager } = uow;
-    const head = await manager.findOne(AuditHeadEntity, { where: { id: HEAD_ID }, lock: uow.lock });
-    if (!head) throw new Error("audit chain head is missing; the service was not started through createApp");
-    const entry = manager.create(AuditEntryEntity, {
-      position: head.position + 1,
-      occurredAt: new Date(),
-      actorId: record.actor?.userId ?? null,
-      actorRoles: record.actor ? [...record.actor.roles].sort() : [],
-      action: record.action,
-      targetType: record.targetType,
-      targetId: record.targetId,
-      details: record.details,
-      requestId: record.requestId,
-      prevHash: head.hash,
-    });
-    entry.hash = hashAuditEntry(entry);
-    await manager.insert(AuditEntryEntity, entry as unknown as QueryDeepPartialEntity<AuditEntryEntity>);
-    await manager.update(AuditHeadEntity, { id: HEAD_ID }, { position: entry.position, hash: entry.hash });
-    return entry;
+  async append(uow: UnitOfWork, record: AuditRecord): Promise<void> {
+    const now = new Date();
+    await uow.manager.query(uow.dialect === "mysql" ? INSERT_ENTRY_MYSQL : INSERT_ENTRY, [
+      auditEntryId(now),
+      dbTime(now),
+      record.actor?.userId ?? null,
+      JSON.stringify(record.actor ? [...record.actor.roles].sort() : []),
+      record.action,
+      record.targetType,
+      record.targetId,
+      JSON.stringify(record.details),
+      record.requestId,
+    ]);
+    uow.afterCommit(() => this.sequencer.schedule());
+  }
+
+  /** Waits until every entry committed before the call is chained. */
+  flush(): Promise<void> {
+    return this.sequencer.flush();
+  }
+
+  /** The chain's head: the newest position and its hash (what a signed checkpoint would attest). */
+  async head(): Promise<AuditHead> {
+    await this.flush();
+    const head = await this.dataSource.getRepository(AuditHeadEntity).findOne({ where: { id: HEAD_ID } });
+    if (!head) throw new Error("audit chain head is missing");
+    return { position: head.position, hash: head.hash };
   }
 
   async list(first: number, afterPosition: number | undefined, filter: AuditFilter): Promise<AuditPage> {
-    const where: FindOptionsWhere<AuditEntryEntity> = {};
+    await this.flush();
+    const where: FindOptionsWhere<AuditEntryEntity> = { position: Not(IsNull()) };
     if (filter.action) where.action = filter.action;
     if (filter.targetId) where.targetId = filter.targetId;
     if (filter.actorId) where.actorId = filter.actorId;
@@ -87,25 +127,29 @@ export class AuditService {
       order: { position: "DESC" },
       take: first + 1,
     });
-    return { entries: rows.slice(0, first), hasNextPage: rows.length > first };
+    return { entries: rows.slice(0, first) as ChainedAuditEntry[], hasNextPage: rows.length > first };
   }
 
-  /** Walks the whole chain: recomputes each hash and checks each link and the head. */
+  /**
+   * Walks the whole chain: recomputes each hash and checks each link and the head. It waits a bounded time
+   * for the sequencer, so a sequencer that cannot run (its head row held) shows as unchained entries.
+   */
   async verify(): Promise<AuditVerification> {
+    await Promise.race([this.flush(), new Promise((resolve) => setTimeout(resolve, VERIFY_FLUSH_WAIT_MS).unref())]);
     const repo = this.dataSource.getRepository(AuditEntryEntity);
+    const unchainedEntries = await repo.count({ where: { position: IsNull() } });
     let prevHash = GENESIS_HASH;
     let expectedPosition = 1;
     let checked = 0;
+    const invalidAt = (position: number) => ({ valid: false, checkedEntries: checked, firstInvalidPosition: position, unchainedEntries });
     for (;;) {
-      const batch = await repo.find({
+      const batch = (await repo.find({
         where: { position: MoreThanOrEqual(expectedPosition) },
         order: { position: "ASC" },
         take: VERIFY_BATCH,
-      });
+      })) as ChainedAuditEntry[];
       for (const entry of batch) {
-        if (entry.position !== expectedPosition || entry.prevHash !== prevHash || hashAuditEntry(entry) !== entry.hash) {
-          return { valid: false, checkedEntries: checked, firstInvalidPosition: expectedPosition };
-        }
+        if (entry.position !== expectedPosition || entry.prevHash !== prevHash || hashAuditEntry(entry) !== entry.hash) return invalidAt(expectedPosition);
         prevHash = entry.hash;
         expectedPosition++;
         checked++;
@@ -113,9 +157,10 @@ export class AuditService {
       if (batch.length < VERIFY_BATCH) break;
     }
     const head = await this.dataSource.getRepository(AuditHeadEntity).findOne({ where: { id: HEAD_ID } });
-    if (!head || head.position !== checked || head.hash !== prevHash) {
-      return { valid: false, checkedEntries: checked, firstInvalidPosition: checked + 1 };
-    }
-    return { valid: true, checkedEntries: checked, firstInvalidPosition: null };
+    if (!head || head.position !== checked || head.hash !== prevHash) return invalidAt(checked + 1);
+    return { valid: true, checkedEntries: checked, firstInvalidPosition: null, unchainedEntries };
   }
 }
+
+/** An entry the sequencer has chained. */
+export type ChainedAuditEntry = AuditEntryEntity & { position: number; prevHash: string; hash: string };

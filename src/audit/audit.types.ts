@@ -3,6 +3,7 @@ import { MaxLength } from "class-validator";
 import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType } from "type-graphql";
 import { Role } from "../auth/role";
 import { AuditAction } from "./audit-action";
+import { AuditCheckpointType } from "./audit-checkpoint.types";
 
 @ObjectType("AuditEntry", { description: "Append-only, hash-chained record of a sensitive action." })
 export class AuditEntryType {
@@ -97,4 +98,18 @@ export class AuditChainVerificationType {
 
   @Field(() => Int, { nullable: true, description: "The first entry whose hash or link does not verify." })
   firstInvalidPosition!: number | null;
+
+  @Field(() => Int, {
+    description: "Entries committed but not chained yet when the walk ended (normally 0: the sequencer chains within milliseconds; more means it cannot run).",
+  })
+  unchainedEntries!: number;
+
+  @Field(() => Boolean, { description: "The log ends before the latest signed checkpoint: its newest entries were removed." })
+  truncated!: boolean;
+
+  @Field(() => Boolean, { nullable: true, description: "null without a checkpoint; false when its signature, or the entry at its position, does not match." })
+  checkpointVerified!: boolean | null;
+
+  @Field(() => AuditCheckpointType, { nullable: true })
+  latestCheckpoint!: AuditCheckpointType | null;
 }

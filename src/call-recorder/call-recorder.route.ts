@@ -65,6 +65,8 @@ async function getStatus(req: Request<{ agentId: string }>, deps: CallRecorderDe
 }
 
 async function patchRecording(req: Request<{ agentId: string }>, deps: CallRecorderDependencies): Promise<Answer> {
+  // A pause takes effect from when the integration asked for it, before authentication and lookups.
+  const requestedAt = new Date();
   const viewer = await deps.auth.authenticate(req.headers.authorization);
   const recording = (req.body as { recording?: unknown } | undefined)?.recording;
   if (typeof recording !== "boolean") throw new DomainError(ErrorCode.BadUserInput, 'body must be {"recording": true} or {"recording": false}', { field: "recording" });
@@ -73,7 +75,7 @@ async function patchRecording(req: Request<{ agentId: string }>, deps: CallRecor
   const target = { agentRef: req.params.agentId };
   const requestId = req.requestId ?? "rest";
   if (recording) await deps.control.resume(viewer, requestId, { target, holdKey, force: false, source: ControlSource.API });
-  else await deps.control.pause(viewer, requestId, { target, holdKey, source: ControlSource.API });
+  else await deps.control.pause(viewer, requestId, { target, holdKey, source: ControlSource.API, requestedAt });
   return { status: 204 };
 }
 

@@ -10,17 +10,9 @@ import { isUniqueViolation } from "../database/errors";
 import { TransactionRunner } from "../database/transaction";
 import { TimelineChangeKind } from "../events/topics";
 import type { RecordingFinalizer } from "../recordings/recording-finalizer";
-import { RecordingEventPublisher } from "../recordings/recording-events";
+import { RecordingStateMachine, RecordingTransition } from "../recordings/recording-state-machine";
 import { ControlSource, HoldReleaseKind, RecordingState } from "../recordings/recording-state";
-import {
-  activeHolds,
-  closePauseInterval,
-  holdSnapshot,
-  releaseHolds,
-  stateChangedEvent,
-  timelineEvent,
-  transition,
-} from "../recordings/recording-store";
+import { holdSnapshot } from "../recordings/recording-store";
 import { RecordingEntity } from "../recordings/recording.entity";
 import { UserService } from "../users/user.service";
 import { CallEntity, CallStatus } from "./call.entity";
@@ -46,7 +38,7 @@ export class CallService {
     private readonly users: UserService,
     private readonly customers: CustomerService,
     private readonly audit: AuditService,
-    private readonly events: RecordingEventPublisher,
+    private readonly recordingStates: RecordingStateMachine,
     private readonly finalizer: RecordingFinalizer,
   ) {}
 
@@ -98,7 +90,7 @@ export class CallService {
           deletionReason: null,
           updatedAt: now,
         });
-        await uow.manager.insert(RecordingEntity, recording);
+        await this.recordingStates.create(uow, recording, { actor, source, timeline: TimelineChangeKind.CALL_STARTED });
         await this.audit.append(uow, {
           actor,
           action: AuditAction.CALL_STARTED,
@@ -107,8 +99,6 @@ export class CallService {
           details: { customerId: customer.id, agentId: agent.id, recordingId: recording.id, externalRef },
           requestId,
         });
-        this.events.stateChanged(uow, stateChangedEvent(recording, null, actor?.userId ?? null, source, [], now));
-        this.events.timelineChanged(uow, timelineEvent(TimelineChangeKind.CALL_STARTED, recording, now));
         return { call, recording };
       });
     } catch (error) {
@@ -122,29 +112,32 @@ export class CallService {
     const result = await this.transactions.run(async (uow) => {
       const call = await uow.manager.findOne(CallEntity, { where: { id: callId }, lock: uow.lock });
       if (!call) throw notFound("Call", callId);
-      const recording = await uow.manager.findOne(RecordingEntity, { where: { callId }, lock: uow.lock });
-      if (!recording) throw new Error(`call ${callId} has no recording`);
+      const locked = await this.recordingStates.lockOfCall(uow, callId);
+      if (!locked) throw new Error(`call ${callId} has no recording`);
+      const { recording, holds } = locked;
       if (call.status === CallStatus.ENDED) return { call, recording, ended: false };
 
       const now = new Date();
-      const previousState = recording.state;
-      const holds = await activeHolds(uow.manager, recording.id);
-      await releaseHolds(uow, holds, null, HoldReleaseKind.CALL_ENDED, now);
-      if (previousState === RecordingState.PAUSED) await closePauseInterval(uow, recording, now);
       const durationMs = now.getTime() - recording.startedAt.getTime();
-      await transition(uow, recording, RecordingState.PROCESSING, now, { endedAt: now, durationMs });
+      await this.recordingStates.apply(uow, recording, {
+        transition: RecordingTransition.END,
+        at: now,
+        actor,
+        source,
+        changes: { endedAt: now, durationMs },
+        releaseHolds: { holds, by: null, kind: HoldReleaseKind.CALL_ENDED },
+        activeHolds: [],
+        audit: {
+          action: AuditAction.CALL_ENDED,
+          requestId,
+          targetType: "CALL",
+          targetId: call.id,
+          details: (ended, result) => ({ recordingId: ended.id, durationMs, previousState: result.previousState, releasedHolds: holds.map(holdSnapshot) }),
+        },
+        timeline: TimelineChangeKind.CALL_ENDED,
+      });
       await uow.manager.update(CallEntity, { id: call.id }, { status: CallStatus.ENDED, endedAt: now, activeAgentKey: null });
       Object.assign(call, { status: CallStatus.ENDED, endedAt: now, activeAgentKey: null });
-      await this.audit.append(uow, {
-        actor,
-        action: AuditAction.CALL_ENDED,
-        targetType: "CALL",
-        targetId: call.id,
-        details: { recordingId: recording.id, durationMs, previousState, releasedHolds: holds.map(holdSnapshot) },
-        requestId,
-      });
-      this.events.stateChanged(uow, stateChangedEvent(recording, previousState, actor?.userId ?? null, source, [], now));
-      this.events.timelineChanged(uow, timelineEvent(TimelineChangeKind.CALL_ENDED, recording, now));
       return { call, recording, ended: true };
     });
     // Also when the call had already ended: a crash may have left its recording unsettled (PROCESSING).

@@ -13,12 +13,16 @@ export const ErrorCode = {
   RecordingNotAvailable: "RECORDING_NOT_AVAILABLE",
   CallNotActive: "CALL_NOT_ACTIVE",
   AgentBusy: "AGENT_BUSY",
+  /** A recording transition its state does not allow (the table in recordings/recording-state-machine.ts). */
+  IllegalTransition: "ILLEGAL_TRANSITION",
   Conflict: "CONFLICT",
   RateLimited: "RATE_LIMITED",
   /** A download link whose signature does not verify: forged, altered or garbled. */
   DownloadLinkInvalid: "DOWNLOAD_LINK_INVALID",
   /** A genuine download link past its expiry, or issued for audio that has since been replaced (redaction). */
   DownloadLinkExpired: "DOWNLOAD_LINK_EXPIRED",
+  /** A legal hold keeps the recording: delete, redaction and retention refuse; details name the hold. */
+  LegalHold: "LEGAL_HOLD",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -3,7 +3,7 @@
  * can hit reliably. A point fires only when NODE_ENV=test and CALLVAULT_FAULT names it, so production and
  * development never stop here. Reads process.env directly (not Config): this is test plumbing, not a setting.
  */
-export type FaultPoint = "crash-after-delete-commit";
+export type FaultPoint = "crash-after-delete-commit" | "crash-mid-retention-batch";
 
 export function crashPoint(point: FaultPoint): void {
   if (process.env.NODE_ENV === "test" && process.env.CALLVAULT_FAULT === point) process.kill(process.pid, "SIGKILL");

@@ -23,6 +23,16 @@ export interface MediaConfig {
   downloadUrlTtlSeconds: number;
 }
 
+export interface ComplianceConfig {
+  /** Base64 of a 32-byte Ed25519 seed that signs audit checkpoints; derived from the master key (HKDF) when unset. */
+  auditCheckpointKey: string | undefined;
+  auditCheckpointIntervalSeconds: number;
+  /** How often the retention job looks for expired recordings (once across the fleet). */
+  retentionIntervalSeconds: number;
+  /** Recordings expired per transaction by the retention job. */
+  retentionBatchSize: number;
+}
+
 export interface Config {
   port: number;
   nodeEnv: NodeEnv;
@@ -32,6 +42,7 @@ export interface Config {
   jwt: JwtConfig;
   seedDemo: boolean;
   media: MediaConfig;
+  compliance: ComplianceConfig;
 }
 
 export class ConfigError extends Error {
@@ -106,9 +117,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   const seedDemo = parseBoolean("SEED_DEMO", env.SEED_DEMO, problems) ?? database.kind === "sqlite";
   const media = parseMediaConfig(env, nodeEnv, problems);
+  const compliance = parseComplianceConfig(env, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port, nodeEnv, dataDir, database, redisUrl, jwt, seedDemo, media };
+  return { port, nodeEnv, dataDir, database, redisUrl, jwt, seedDemo, media, compliance };
 }
 
 const BASE64_32_BYTES = /^[A-Za-z0-9+/]{43}=$/;
@@ -133,4 +145,23 @@ function parseMediaConfig(env: NodeJS.ProcessEnv, nodeEnv: NodeEnv, problems: st
     }
   }
   return { masterKey, twilioAuthToken: env.TWILIO_AUTH_TOKEN || undefined, pauseBehavior, publicUrl, downloadUrlTtlSeconds };
+}
+
+function parseWholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, unit: string, problems: string[]): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) problems.push(`${name} must be a whole number of ${unit} from ${min} to ${max} (got "${raw}")`);
+  return value;
+}
+
+function parseComplianceConfig(env: NodeJS.ProcessEnv, problems: string[]): ComplianceConfig {
+  const auditCheckpointKey = env.AUDIT_CHECKPOINT_KEY?.trim() || undefined;
+  if (auditCheckpointKey && !BASE64_32_BYTES.test(auditCheckpointKey)) problems.push("AUDIT_CHECKPOINT_KEY must be a 32-byte Ed25519 seed in base64 (openssl rand -base64 32)");
+  return {
+    auditCheckpointKey,
+    auditCheckpointIntervalSeconds: parseWholeNumber(env, "AUDIT_CHECKPOINT_INTERVAL_SECONDS", 60, 1, 86_400, "seconds", problems),
+    retentionIntervalSeconds: parseWholeNumber(env, "RETENTION_INTERVAL_SECONDS", 3600, 1, 86_400, "seconds", problems),
+    retentionBatchSize: parseWholeNumber(env, "RETENTION_BATCH_SIZE", 100, 1, 10_000, "recordings", problems),
+  };
 }

@@ -1,5 +1,5 @@
 import { Arg, Ctx, Int, Mutation, Query, Resolver } from "type-graphql";
-import { Role } from "../auth/role";
+import { Permission } from "../auth/permissions";
 import { Auth } from "../graphql/auth";
 import type { GraphQLContext } from "../graphql/context";
 import { CustomerService } from "./customer.service";
@@ -9,7 +9,7 @@ import { CreateCustomerInput, CustomerType } from "./customer.types";
 export class CustomerResolver {
   constructor(private readonly customerService: CustomerService) {}
 
-  @Auth(Role.TEAM_MANAGER, Role.COMPLIANCE_ADMINISTRATOR)
+  @Auth(Permission.FindCustomers)
   @Query(() => [CustomerType], { description: "Find customers by name (case-insensitive substring), by name." })
   async customers(
     @Arg("search", () => String, { defaultValue: "" }) search: string,
@@ -18,7 +18,7 @@ export class CustomerResolver {
     return this.customerService.search(search, first);
   }
 
-  @Auth(Role.API_USER, Role.ADMINISTRATOR)
+  @Auth(Permission.CreateCustomer)
   @Mutation(() => CustomerType)
   async createCustomer(@Arg("input", () => CreateCustomerInput) input: CreateCustomerInput, @Ctx() ctx: GraphQLContext): Promise<CustomerType> {
     return this.customerService.create(ctx.viewer, ctx.requestId, input.name);

@@ -5,6 +5,8 @@ type AfterCommit = () => void | Promise<void>;
 
 export interface UnitOfWork {
   manager: EntityManager;
+  /** For hand-written SQL on hot paths: MySQL/MariaDB quote identifiers with backticks, SQLite with double quotes. */
+  dialect: "mysql" | "sqlite";
   /** Row lock for reads that precede a write; SQLite needs none (writes are serialized below). */
   lock: { mode: "pessimistic_write" } | undefined;
   /** Runs once the transaction has committed, never on rollback: where events are published. */
@@ -20,6 +22,8 @@ export class ConcurrentModificationError extends Error {
 }
 
 const MAX_ATTEMPTS = 8;
+/** Pooled MySQL connections already switched to READ COMMITTED for their session. */
+const readCommittedConnections = new WeakSet<object>();
 const MYSQL_RETRYABLE = new Set([1213 /* deadlock */, 1205 /* lock wait timeout */]);
 
 function isRetryable(error: unknown): boolean {
@@ -56,6 +60,7 @@ export class TransactionRunner {
           this.transaction((manager) =>
             work({
               manager,
+              dialect: this.mysql ? "mysql" : "sqlite",
               lock: this.mysql ? { mode: "pessimistic_write" } : undefined,
               afterCommit: (fn) => callbacks.push(fn),
             }),
@@ -73,9 +78,29 @@ export class TransactionRunner {
   /**
    * READ COMMITTED on MySQL: every read after taking the row lock sees the latest committed rows, not the
    * snapshot of the transaction's first read (REPEATABLE READ would hand back holds older than the lock).
+   * It is set once per pooled connection rather than before every transaction (one round trip less each).
    */
-  private transaction<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.mysql ? this.dataSource.transaction("READ COMMITTED", fn) : this.dataSource.transaction(fn);
+  private async transaction<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
+    if (!this.mysql) return this.dataSource.transaction(fn);
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      const connection = (await runner.connect()) as object;
+      if (!readCommittedConnections.has(connection)) {
+        await runner.query("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+        readCommittedConnections.add(connection);
+      }
+      await runner.startTransaction();
+      try {
+        const result = await fn(runner.manager);
+        await runner.commitTransaction();
+        return result;
+      } catch (error) {
+        await runner.rollbackTransaction().catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      await runner.release();
+    }
   }
 
   private serialize<T>(fn: () => Promise<T>): Promise<T> {

@@ -1,14 +1,16 @@
 import { GraphQLError } from "graphql";
 import { AuthCheckerInterface, Authorized, Directive, ResolverData } from "type-graphql";
+import { Permission, rolesGranted } from "../auth/permissions";
 import { Role } from "../auth/role";
 import type { GraphQLContext } from "./context";
 
 /**
- * The one place an operation's permission is declared: the same list is printed in the SDL as
+ * Declares the permission an operation (or field) needs: the roles granted it are printed in the SDL as
  * `@auth(requires: [...])` and enforced by the auth checker (queries, mutations, subscriptions, fields).
- * `Auth()` with no roles means "any signed-in user".
+ * `Permission.Authenticated` prints a bare `@auth`: any signed-in user.
  */
-export function Auth(...roles: Role[]): MethodDecorator & PropertyDecorator {
+export function Auth(permission: Permission): MethodDecorator & PropertyDecorator {
+  const roles = [...rolesGranted(permission)];
   const directive = roles.length ? `@auth(requires: [${roles.join(", ")}])` : "@auth";
   const applyDirective = Directive(directive);
   const applyAuthorized = Authorized<Role>(...roles);

@@ -3,6 +3,8 @@ import { AuditAction } from "../audit/audit-action";
 import { Role } from "../auth/role";
 import { CallStatus } from "../calls/call.entity";
 import { TimelineChangeKind } from "../events/topics";
+import { LegalHoldScope } from "../legal-holds/legal-hold.entity";
+import { RetentionRunStatus } from "../retention/retention-run.entity";
 import { ControlSource, HoldReleaseKind, RecordingState } from "../recordings/recording-state";
 
 registerEnumType(Role, { name: "Role", description: "Roles are stored per user; a change applies on the next request." });
@@ -12,3 +14,5 @@ registerEnumType(HoldReleaseKind, { name: "HoldReleaseKind" });
 registerEnumType(CallStatus, { name: "CallStatus" });
 registerEnumType(AuditAction, { name: "AuditAction" });
 registerEnumType(TimelineChangeKind, { name: "TimelineChangeKind" });
+registerEnumType(LegalHoldScope, { name: "LegalHoldScope" });
+registerEnumType(RetentionRunStatus, { name: "RetentionRunStatus" });

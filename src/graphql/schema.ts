@@ -2,13 +2,17 @@ import "reflect-metadata";
 import "./enums";
 import { GraphQLSchema } from "graphql";
 import { buildSchema, ContainerType, NonEmptyArray } from "type-graphql";
+import { AuditCheckpointResolver } from "../audit/audit-checkpoint.resolver";
 import { AuditResolver } from "../audit/audit.resolver";
 import { CallResolver } from "../calls/call.resolver";
+import { ComplianceReportResolver } from "../compliance-report/compliance-report.resolver";
 import { CustomerResolver } from "../customers/customer.resolver";
 import { DownloadResolver } from "../downloads/download.resolver";
+import { LegalHoldResolver, RecordingLegalHoldsResolver } from "../legal-holds/legal-hold.resolver";
 import { RecordingSubscriptionResolver } from "../recordings/recording-subscription.resolver";
 import { RecordingResolver } from "../recordings/recording.resolver";
 import { RedactionResolver } from "../redaction/redaction.resolver";
+import { RetentionResolver } from "../retention/retention.resolver";
 import { TimelineResolver } from "../timeline/timeline.resolver";
 import { UserResolver } from "../users/user.resolver";
 import { RoleAuthChecker } from "./auth";
@@ -28,6 +32,11 @@ export const RESOLVERS: NonEmptyArray<Constructor> = [
   TimelineResolver,
   AuditResolver,
   DownloadResolver,
+  LegalHoldResolver,
+  RecordingLegalHoldsResolver,
+  AuditCheckpointResolver,
+  RetentionResolver,
+  ComplianceReportResolver,
 ];
 
 /** Resolver instances built by the composition root; type-graphql asks this container for them. */

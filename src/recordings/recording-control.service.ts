@@ -1,32 +1,21 @@
 import { AuditAction } from "../audit/audit-action";
-import { AuditService } from "../audit/audit.service";
 import type { Viewer } from "../auth/viewer";
 import { badInput, DomainError, ErrorCode, notFound } from "../common/errors";
-import { TransactionRunner, UnitOfWork } from "../database/transaction";
+import { UnitOfWork } from "../database/transaction";
 import { UserService } from "../users/user.service";
 import type { PauseHoldEntity } from "./pause-hold.entity";
-import { assertMayControlAgent } from "./recording-access";
-import { RecordingEventPublisher } from "./recording-events";
+import { assertMayControlAgent } from "../auth/row-rules";
+import { RecordingStateMachine, RecordingTransition } from "./recording-state-machine";
 import { ControlSource, HoldReleaseKind, isLive, RecordingState } from "./recording-state";
-import {
-  activeHolds,
-  addHold,
-  closePauseInterval,
-  currentPauseInterval,
-  findLiveRecordingOfAgent,
-  holdSnapshot,
-  lockRecording,
-  openPauseInterval,
-  releaseHolds,
-  stateChangedEvent,
-  transition,
-} from "./recording-store";
+import { holdSnapshot, LockedRecording } from "./recording-store";
 import { RecordingEntity } from "./recording.entity";
 
 export type RecordingTarget = { agentRef: string; recordingId?: undefined } | { recordingId: string; agentRef?: undefined };
 
 export interface PauseCommand {
   target: RecordingTarget;
+  /** When the request arrived at the edge: the paused interval starts here, not when the transaction got the lock. */
+  requestedAt: Date;
   holdKey?: string;
   reason?: string;
   source: ControlSource;
@@ -50,10 +39,8 @@ export const REASON_MAX = 500;
 
 export class RecordingControlService {
   constructor(
-    private readonly transactions: TransactionRunner,
+    private readonly machine: RecordingStateMachine,
     private readonly users: UserService,
-    private readonly audit: AuditService,
-    private readonly events: RecordingEventPublisher,
   ) {}
 
   /** Adds the caller's hold. Pausing with a hold that is already active changes nothing and emits nothing. */
@@ -61,43 +48,40 @@ export class RecordingControlService {
     const holdKey = validateHoldKey(command.holdKey);
     const reason = validateReason(command.reason);
     const agentId = await this.resolveAgent(viewer, command.target);
-    return this.transactions.run(async (uow) => {
-      const recording = await this.lockTarget(uow, viewer, command.target, agentId);
-      const holds = await activeHolds(uow.manager, recording.id);
+    return this.machine.run(async (uow) => {
+      const { recording, holds } = await this.lockTarget(uow, viewer, command.target, agentId);
       if (holds.some((h) => h.holderId === viewer.userId && h.holdKey === holdKey)) {
         return { recording, activeHolds: holds };
       }
       const now = new Date();
-      const previousState = recording.state;
-      const interval =
-        previousState === RecordingState.RECORDING
-          ? await openPauseInterval(uow, recording, now)
-          : await currentPauseInterval(uow.manager, recording.id);
-      if (!interval) throw new Error(`paused recording ${recording.id} has no open pause interval`);
-      await transition(uow, recording, RecordingState.PAUSED, now);
-      const hold = await addHold(uow, recording.id, interval.id, { holderId: viewer.userId, holdKey, reason, source: command.source }, now);
-      const holdsNow = [...holds, hold];
-      await this.audit.append(uow, {
+      // Never before the last transition (the resume that closed the previous interval, or the start).
+      const effectiveAt = new Date(Math.min(now.getTime(), Math.max(command.requestedAt.getTime(), recording.updatedAt.getTime())));
+      const { activeHolds } = await this.machine.apply(uow, recording, {
+        transition: recording.state === RecordingState.RECORDING ? RecordingTransition.PAUSE : RecordingTransition.ADD_HOLD,
+        at: now,
+        effectiveAt,
         actor: viewer,
-        action: AuditAction.RECORDING_PAUSED,
-        targetType: "RECORDING",
-        targetId: recording.id,
-        details: {
-          agentId: recording.agentId,
-          holdKey,
-          reason,
-          source: command.source,
-          previousState,
-          state: recording.state,
-          sequence: recording.sequence,
-          pauseIntervalId: interval.id,
-          offsetMs: interval.startOffsetMs,
-          activeHolds: holdsNow.map(holdSnapshot),
+        source: command.source,
+        addHold: { holderId: viewer.userId, holdKey, reason, source: command.source },
+        activeHolds: holds,
+        audit: {
+          action: AuditAction.RECORDING_PAUSED,
+          requestId,
+          details: (changed, result) => ({
+            agentId: changed.agentId,
+            holdKey,
+            reason,
+            source: command.source,
+            previousState: result.previousState,
+            state: changed.state,
+            sequence: changed.sequence,
+            pauseIntervalId: result.hold?.intervalId,
+            ...(result.interval ? { offsetMs: result.interval.startOffsetMs } : {}),
+            activeHolds: result.activeHolds.map(holdSnapshot),
+          }),
         },
-        requestId,
       });
-      this.events.stateChanged(uow, stateChangedEvent(recording, previousState, viewer.userId, command.source, holdsNow, now));
-      return { recording, activeHolds: holdsNow };
+      return { recording, activeHolds };
     });
   }
 
@@ -109,40 +93,37 @@ export class RecordingControlService {
     const holdKey = command.holdKey === undefined ? undefined : validateHoldKey(command.holdKey);
     const reason = validateReason(command.reason);
     const agentId = await this.resolveAgent(viewer, command.target);
-    return this.transactions.run(async (uow) => {
-      const recording = await this.lockTarget(uow, viewer, command.target, agentId);
-      const holds = await activeHolds(uow.manager, recording.id);
+    return this.machine.run(async (uow) => {
+      const { recording, holds } = await this.lockTarget(uow, viewer, command.target, agentId);
       const releasing = command.force
         ? holds
         : holds.filter((h) => h.holderId === viewer.userId && (holdKey === undefined || h.holdKey === holdKey));
       if (releasing.length === 0) return { recording, activeHolds: holds };
 
-      const now = new Date();
-      const previousState = recording.state;
       const remaining = holds.filter((h) => !releasing.includes(h));
-      const nextState = remaining.length > 0 ? RecordingState.PAUSED : RecordingState.RECORDING;
-      await releaseHolds(uow, releasing, viewer.userId, command.force ? HoldReleaseKind.FORCED : HoldReleaseKind.RESUMED, now);
-      if (nextState === RecordingState.RECORDING) await closePauseInterval(uow, recording, now);
-      await transition(uow, recording, nextState, now);
-      await this.audit.append(uow, {
+      await this.machine.apply(uow, recording, {
+        transition: remaining.length > 0 ? RecordingTransition.RELEASE_HOLD : RecordingTransition.RESUME,
+        at: new Date(),
         actor: viewer,
-        action: command.force ? AuditAction.RECORDING_RESUMED_FORCED : AuditAction.RECORDING_RESUMED,
-        targetType: "RECORDING",
-        targetId: recording.id,
-        details: {
-          agentId: recording.agentId,
-          holdKey: holdKey ?? null,
-          reason,
-          source: command.source,
-          previousState,
-          state: recording.state,
-          sequence: recording.sequence,
-          releasedHolds: releasing.map(holdSnapshot),
-          remainingHolds: remaining.map(holdSnapshot),
+        source: command.source,
+        releaseHolds: { holds: releasing, by: viewer.userId, kind: command.force ? HoldReleaseKind.FORCED : HoldReleaseKind.RESUMED },
+        activeHolds: remaining,
+        audit: {
+          action: command.force ? AuditAction.RECORDING_RESUMED_FORCED : AuditAction.RECORDING_RESUMED,
+          requestId,
+          details: (changed, result) => ({
+            agentId: changed.agentId,
+            holdKey: holdKey ?? null,
+            reason,
+            source: command.source,
+            previousState: result.previousState,
+            state: changed.state,
+            sequence: changed.sequence,
+            releasedHolds: releasing.map(holdSnapshot),
+            remainingHolds: remaining.map(holdSnapshot),
+          }),
         },
-        requestId,
       });
-      this.events.stateChanged(uow, stateChangedEvent(recording, previousState, viewer.userId, command.source, remaining, now));
       return { recording, activeHolds: remaining };
     });
   }
@@ -153,29 +134,32 @@ export class RecordingControlService {
       throw badInput("give exactly one of agentId or recordingId");
     }
     if (target.agentRef === undefined) return undefined;
-    const agent = await this.users.getByReference(target.agentRef, "Agent");
-    assertMayControlAgent(viewer, agent.id);
-    return agent.id;
+    // An agent acting on their own call names themselves: no lookup needed.
+    const agentId =
+      target.agentRef === viewer.userId || target.agentRef.toLowerCase() === viewer.email.toLowerCase()
+        ? viewer.userId
+        : (await this.users.getByReference(target.agentRef, "Agent")).id;
+    assertMayControlAgent(viewer, agentId);
+    return agentId;
   }
 
-  private async lockTarget(uow: UnitOfWork, viewer: Viewer, target: RecordingTarget, agentId: string | undefined): Promise<RecordingEntity> {
+  private async lockTarget(uow: UnitOfWork, viewer: Viewer, target: RecordingTarget, agentId: string | undefined): Promise<LockedRecording> {
     if (agentId !== undefined) {
-      const live = await findLiveRecordingOfAgent(uow.manager, agentId);
-      const recording = live && (await lockRecording(uow, live.id));
-      if (!recording || !isLive(recording.state)) {
+      const live = await this.machine.lockLiveOfAgent(uow, agentId);
+      if (!live) {
         throw new DomainError(ErrorCode.NoLiveRecording, `agent ${target.agentRef} has no live call recording`, { agentId });
       }
-      return recording;
+      return live;
     }
-    const recording = await lockRecording(uow, target.recordingId as string);
-    if (!recording) throw notFound("Recording", target.recordingId as string);
-    assertMayControlAgent(viewer, recording.agentId);
-    if (!isLive(recording.state)) {
-      throw new DomainError(ErrorCode.RecordingNotLive, `recording ${recording.id} is ${recording.state}, not live`, {
-        state: recording.state,
+    const locked = await this.machine.lock(uow, target.recordingId as string);
+    if (!locked) throw notFound("Recording", target.recordingId as string);
+    assertMayControlAgent(viewer, locked.recording.agentId);
+    if (!isLive(locked.recording.state)) {
+      throw new DomainError(ErrorCode.RecordingNotLive, `recording ${locked.recording.id} is ${locked.recording.state}, not live`, {
+        state: locked.recording.state,
       });
     }
-    return recording;
+    return locked;
   }
 }
 

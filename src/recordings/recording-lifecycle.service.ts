@@ -1,8 +1,6 @@
-import { TransactionRunner } from "../database/transaction";
 import { TimelineChangeKind } from "../events/topics";
-import { RecordingEventPublisher } from "./recording-events";
+import { RecordingStateMachine, RecordingTransition } from "./recording-state-machine";
 import { ControlSource, RecordingState } from "./recording-state";
-import { lockRecording, stateChangedEvent, timelineEvent, transition } from "./recording-store";
 
 export interface ProducedAudio {
   durationMs: number;
@@ -12,27 +10,30 @@ export interface ProducedAudio {
 
 /** The system-driven end of a recording's life: PROCESSING → AVAILABLE or FAILED. */
 export class RecordingLifecycleService {
-  constructor(
-    private readonly transactions: TransactionRunner,
-    private readonly events: RecordingEventPublisher,
-  ) {}
+  constructor(private readonly machine: RecordingStateMachine) {}
 
   async markAvailable(recordingId: string, audio: ProducedAudio | undefined): Promise<boolean> {
-    return this.complete(recordingId, RecordingState.AVAILABLE, audio ? { ...audio } : {}, TimelineChangeKind.RECORDING_AVAILABLE);
+    return this.settle(recordingId, RecordingTransition.SETTLE_AVAILABLE, audio ? { ...audio } : {}, TimelineChangeKind.RECORDING_AVAILABLE);
   }
 
   async markFailed(recordingId: string): Promise<boolean> {
-    return this.complete(recordingId, RecordingState.FAILED, {}, TimelineChangeKind.RECORDING_FAILED);
+    return this.settle(recordingId, RecordingTransition.SETTLE_FAILED, {}, TimelineChangeKind.RECORDING_FAILED);
   }
 
-  private async complete(recordingId: string, state: RecordingState, extra: Partial<ProducedAudio>, kind: TimelineChangeKind): Promise<boolean> {
-    return this.transactions.run(async (uow) => {
-      const recording = await lockRecording(uow, recordingId);
-      if (!recording || recording.state !== RecordingState.PROCESSING) return false;
-      const now = new Date();
-      await transition(uow, recording, state, now, extra);
-      this.events.stateChanged(uow, stateChangedEvent(recording, RecordingState.PROCESSING, null, ControlSource.SYSTEM, [], now));
-      this.events.timelineChanged(uow, timelineEvent(kind, recording, now));
+  /** Settling is idempotent: a recording that is not (or no longer) PROCESSING is left as it is. */
+  private async settle(recordingId: string, transition: RecordingTransition, changes: Partial<ProducedAudio>, timeline: TimelineChangeKind): Promise<boolean> {
+    return this.machine.run(async (uow) => {
+      const locked = await this.machine.lock(uow, recordingId);
+      if (!locked || locked.recording.state !== RecordingState.PROCESSING) return false;
+      await this.machine.apply(uow, locked.recording, {
+        transition,
+        at: new Date(),
+        actor: undefined,
+        source: ControlSource.SYSTEM,
+        changes,
+        activeHolds: [],
+        timeline,
+      });
       return true;
     });
   }

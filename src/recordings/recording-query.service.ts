@@ -1,12 +1,11 @@
 import { DataSource, In, IsNull } from "typeorm";
-import { Role } from "../auth/role";
+import { assertMayViewRecording, mayViewAgent } from "../auth/row-rules";
 import type { Viewer } from "../auth/viewer";
 import { forbidden, notFound } from "../common/errors";
 import { UserEntity } from "../users/user.entity";
 import { UserService } from "../users/user.service";
 import { PauseHoldEntity } from "./pause-hold.entity";
 import { PauseIntervalEntity } from "./pause-interval.entity";
-import { assertMayViewRecording, mayViewAgent } from "./recording-access";
 import { LIVE_STATES } from "./recording-state";
 import { RecordingEntity } from "./recording.entity";
 
@@ -70,9 +69,5 @@ export class RecordingQueryService {
 
   async holdsOfInterval(intervalId: string): Promise<PauseHoldEntity[]> {
     return this.dataSource.getRepository(PauseHoldEntity).find({ where: { intervalId }, order: { createdAt: "ASC", id: "ASC" } });
-  }
-
-  isAgentOnly(viewer: Viewer): boolean {
-    return ![Role.TEAM_MANAGER, Role.ADMINISTRATOR, Role.COMPLIANCE_ADMINISTRATOR, Role.API_USER].some((r) => viewer.roles.has(r));
   }
 }

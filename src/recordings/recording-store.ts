@@ -1,5 +1,5 @@
-import { EntityManager, In, IsNull } from "typeorm";
 import { newId } from "../common/ids";
+import { dbTime, fromDbTime } from "../database/sql-time";
 import { ConcurrentModificationError, UnitOfWork } from "../database/transaction";
 import type { CustomerTimelineChangedEvent, HoldSnapshot, RecordingStateChangedEvent, TimelineChangeKind } from "../events/topics";
 import { PauseHoldEntity } from "./pause-hold.entity";
@@ -7,42 +7,179 @@ import { PauseIntervalEntity } from "./pause-interval.entity";
 import { ControlSource, HoldReleaseKind, LIVE_STATES, RecordingState } from "./recording-state";
 import { RecordingEntity } from "./recording.entity";
 
-/** Database steps shared by every recording transition; all run inside the caller's unit of work. */
+/**
+ * The statements of a recording transition, hand-written: a transition is the hottest write path, and
+ * TypeORM's query builder cost more CPU than the database did. Every function runs inside the caller's
+ * unit of work. Timestamps are written as "YYYY-MM-DD HH:MM:SS.mmm" UTC, exactly what TypeORM writes.
+ */
 
-export async function lockRecording(uow: UnitOfWork, id: string): Promise<RecordingEntity | null> {
-  return uow.manager.findOne(RecordingEntity, { where: { id }, lock: uow.lock });
+type Row = Record<string, unknown>;
+
+/** Through the unit of work's own query runner, with the driver-independent result (rows, affected count). */
+async function execute(uow: UnitOfWork, sql: string, parameters: unknown[]): Promise<{ records: Row[]; affected?: number }> {
+  const runner = uow.manager.queryRunner;
+  if (!runner) throw new Error("recording statements must run inside a unit of work");
+  return runner.query(sql, parameters, true);
 }
 
-export async function findLiveRecordingOfAgent(manager: EntityManager, agentId: string): Promise<RecordingEntity | null> {
-  return manager.findOne(RecordingEntity, { where: { agentId, state: In([...LIVE_STATES]) } });
+const select = async (uow: UnitOfWork, sql: string, parameters: unknown[]) => (await execute(uow, sql, parameters)).records;
+
+const RECORDING_COLUMNS = [
+  "id",
+  "callId",
+  "customerId",
+  "agentId",
+  "state",
+  "sequence",
+  "startedAt",
+  "endedAt",
+  "durationMs",
+  "sizeBytes",
+  "sha256",
+  "deletedAt",
+  "deletedById",
+  "deletionReason",
+  "updatedAt",
+] as const;
+const HOLD_COLUMNS = ["id", "recordingId", "intervalId", "holderId", "holdKey", "reason", "source", "createdAt"] as const;
+const DATE_COLUMNS = new Set(["startedAt", "endedAt", "deletedAt", "updatedAt", "createdAt", "releasedAt"]);
+
+/** SQL is written with double-quoted identifiers; MySQL/MariaDB get backticks. Built once per dialect. */
+function dialectCache(build: (lock: string) => string) {
+  const cache: Partial<Record<UnitOfWork["dialect"], string>> = {};
+  return (uow: UnitOfWork) =>
+    (cache[uow.dialect] ??= uow.dialect === "mysql" ? build(" FOR UPDATE").replace(/"/g, "`") : build(""));
 }
 
-export async function activeHolds(manager: EntityManager, recordingId: string): Promise<PauseHoldEntity[]> {
-  return manager.find(PauseHoldEntity, {
-    where: { recordingId, releasedAt: IsNull() },
-    order: { createdAt: "ASC", id: "ASC" },
+const num = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+
+function recordingFromRow(row: Row): RecordingEntity {
+  return Object.assign(new RecordingEntity(), {
+    id: row.id,
+    callId: row.callId,
+    customerId: row.customerId,
+    agentId: row.agentId,
+    state: row.state,
+    sequence: Number(row.sequence),
+    startedAt: fromDbTime(row.startedAt),
+    endedAt: fromDbTime(row.endedAt),
+    durationMs: num(row.durationMs),
+    sizeBytes: num(row.sizeBytes),
+    sha256: row.sha256 ?? null,
+    deletedAt: fromDbTime(row.deletedAt),
+    deletedById: row.deletedById ?? null,
+    deletionReason: row.deletionReason ?? null,
+    updatedAt: fromDbTime(row.updatedAt),
   });
 }
+
+function holdFromRow(row: Row, prefix = ""): PauseHoldEntity {
+  return Object.assign(new PauseHoldEntity(), {
+    id: row[`${prefix}id`],
+    recordingId: row[`${prefix}recordingId`],
+    intervalId: row[`${prefix}intervalId`],
+    holderId: row[`${prefix}holderId`],
+    holdKey: row[`${prefix}holdKey`] ?? "",
+    reason: row[`${prefix}reason`] ?? null,
+    source: row[`${prefix}source`],
+    createdAt: fromDbTime(row[`${prefix}createdAt`]),
+    releasedAt: null,
+    releasedById: null,
+    releaseKind: null,
+    activeKey: activeHoldKey(String(row[`${prefix}recordingId`]), String(row[`${prefix}holderId`]), String(row[`${prefix}holdKey`] ?? "")),
+  });
+}
+
+export interface LockedRecording {
+  recording: RecordingEntity;
+  /** Active holds, oldest first. */
+  holds: PauseHoldEntity[];
+}
+
+const liveStatesSql = LIVE_STATES.map((state) => `'${state}'`).join(", ");
+const lockWithHoldsSql = (where: string) =>
+  dialectCache(
+    (lock) =>
+      `SELECT ${RECORDING_COLUMNS.map((c) => `r."${c}"`).join(", ")}, ${HOLD_COLUMNS.map((c) => `h."${c}" AS "h_${c}"`).join(", ")} ` +
+      `FROM "recordings" r LEFT JOIN "pause_holds" h ON h."recordingId" = r."id" AND h."releasedAt" IS NULL ` +
+      `WHERE ${where} ORDER BY h."createdAt", h."id"${lock}`,
+  );
+const LOCK_BY_ID = lockWithHoldsSql(`r."id" = ?`);
+const LOCK_BY_CALL = lockWithHoldsSql(`r."callId" = ?`);
+const LOCK_LIVE_OF_AGENT = lockWithHoldsSql(`r."agentId" = ? AND r."state" IN (${liveStatesSql})`);
+
+function lockedFromRows(rows: Row[]): LockedRecording | null {
+  if (rows.length === 0) return null;
+  return { recording: recordingFromRow(rows[0]), holds: rows.filter((row) => row.h_id !== null && row.h_id !== undefined).map((row) => holdFromRow(row, "h_")) };
+}
+
+/** The recording and its active holds in one statement, the row locked on MySQL (SQLite serializes writers). */
+export async function lockRecordingWithHolds(uow: UnitOfWork, id: string): Promise<LockedRecording | null> {
+  return lockedFromRows(await select(uow, LOCK_BY_ID(uow), [id]));
+}
+
+export async function lockRecordingOfCall(uow: UnitOfWork, callId: string): Promise<LockedRecording | null> {
+  return lockedFromRows(await select(uow, LOCK_BY_CALL(uow), [callId]));
+}
+
+/** The agent's live recording, locked, with its active holds. */
+export async function lockLiveRecordingOfAgent(uow: UnitOfWork, agentId: string): Promise<LockedRecording | null> {
+  const locked = lockedFromRows(await select(uow, LOCK_LIVE_OF_AGENT(uow), [agentId]));
+  // Re-checked: a row that stopped being live while we waited for its lock is not the agent's live call.
+  return locked && LIVE_STATES.includes(locked.recording.state) ? locked : null;
+}
+
+const LOCK_RECORDING = dialectCache((lock) => `SELECT ${RECORDING_COLUMNS.map((c) => `"${c}"`).join(", ")} FROM "recordings" WHERE "id" = ?${lock}`);
+
+export async function lockRecording(uow: UnitOfWork, id: string): Promise<RecordingEntity | null> {
+  const rows = await select(uow, LOCK_RECORDING(uow), [id]);
+  return rows.length ? recordingFromRow(rows[0]) : null;
+}
+
+const ACTIVE_HOLDS = dialectCache(
+  () => `SELECT ${HOLD_COLUMNS.map((c) => `"${c}"`).join(", ")} FROM "pause_holds" WHERE "recordingId" = ? AND "releasedAt" IS NULL ORDER BY "createdAt", "id"`,
+);
+
+export async function activeHolds(uow: UnitOfWork, recordingId: string): Promise<PauseHoldEntity[]> {
+  return (await select(uow, ACTIVE_HOLDS(uow), [recordingId])).map((row) => holdFromRow(row));
+}
+
+/** Columns a transition may set besides state, sequence and updatedAt. */
+export type RecordingChanges = Partial<Pick<RecordingEntity, "endedAt" | "durationMs" | "sizeBytes" | "sha256" | "deletedAt" | "deletedById" | "deletionReason">>;
+
+const updateSqlCache = new Map<string, string>();
 
 /**
  * Moves the recording to `state` and bumps its sequence, but only if nobody else changed it since it was
  * read: UPDATE … WHERE id = ? AND sequence = ?. Zero affected rows means a lost race, and the unit is retried.
  */
-export async function transition(uow: UnitOfWork, recording: RecordingEntity, state: RecordingState, at: Date, extra: Partial<RecordingEntity> = {}): Promise<void> {
-  const result = await uow.manager
-    .createQueryBuilder()
-    .update(RecordingEntity)
-    .set({ ...extra, state, sequence: () => "sequence + 1", updatedAt: at })
-    .where("id = :id AND sequence = :sequence", { id: recording.id, sequence: recording.sequence })
-    .execute();
+export async function updateRecordingState(uow: UnitOfWork, recording: RecordingEntity, state: RecordingState, at: Date, changes: RecordingChanges = {}): Promise<void> {
+  const names = Object.keys(changes).sort() as (keyof RecordingChanges)[];
+  const cacheKey = `${uow.dialect}:${names.join(",")}`;
+  let sql = updateSqlCache.get(cacheKey);
+  if (!sql) {
+    sql = `UPDATE "recordings" SET "state" = ?, "sequence" = "sequence" + 1, "updatedAt" = ?${names.map((n) => `, "${n}" = ?`).join("")} WHERE "id" = ? AND "sequence" = ?`;
+    if (uow.dialect === "mysql") sql = sql.replace(/"/g, "`");
+    updateSqlCache.set(cacheKey, sql);
+  }
+  const values = names.map((name) => {
+    const value = changes[name];
+    return DATE_COLUMNS.has(name) && value instanceof Date ? dbTime(value) : (value ?? null);
+  });
+  const result = await execute(uow, sql, [state, dbTime(at), ...values, recording.id, recording.sequence]);
   if (result.affected !== 1) throw new ConcurrentModificationError(`recording ${recording.id}`);
-  Object.assign(recording, extra, { state, sequence: recording.sequence + 1, updatedAt: at });
+  Object.assign(recording, changes, { state, sequence: recording.sequence + 1, updatedAt: at });
 }
+
 
 export const offsetMs = (recording: RecordingEntity, at: Date) => Math.max(0, at.getTime() - recording.startedAt.getTime());
 
+const INSERT_INTERVAL = dialectCache(
+  () => `INSERT INTO "pause_intervals" ("id", "recordingId", "startedAt", "endedAt", "startOffsetMs", "endOffsetMs") VALUES (?, ?, ?, NULL, ?, NULL)`,
+);
+
 export async function openPauseInterval(uow: UnitOfWork, recording: RecordingEntity, at: Date): Promise<PauseIntervalEntity> {
-  const interval = uow.manager.create(PauseIntervalEntity, {
+  const interval = Object.assign(new PauseIntervalEntity(), {
     id: newId(),
     recordingId: recording.id,
     startedAt: at,
@@ -50,32 +187,40 @@ export async function openPauseInterval(uow: UnitOfWork, recording: RecordingEnt
     startOffsetMs: offsetMs(recording, at),
     endOffsetMs: null,
   });
-  await uow.manager.insert(PauseIntervalEntity, interval);
+  await execute(uow, INSERT_INTERVAL(uow), [interval.id, interval.recordingId, dbTime(at), interval.startOffsetMs]);
   return interval;
 }
 
-export async function currentPauseInterval(manager: EntityManager, recordingId: string): Promise<PauseIntervalEntity | null> {
-  return manager.findOne(PauseIntervalEntity, { where: { recordingId, endedAt: IsNull() }, order: { startedAt: "DESC" } });
-}
+const CLOSE_INTERVAL = dialectCache(() => `UPDATE "pause_intervals" SET "endedAt" = ?, "endOffsetMs" = ? WHERE "recordingId" = ? AND "endedAt" IS NULL`);
 
 export async function closePauseInterval(uow: UnitOfWork, recording: RecordingEntity, at: Date): Promise<void> {
-  await uow.manager.update(
-    PauseIntervalEntity,
-    { recordingId: recording.id, endedAt: IsNull() },
-    { endedAt: at, endOffsetMs: offsetMs(recording, at) },
-  );
+  await execute(uow, CLOSE_INTERVAL(uow), [dbTime(at), offsetMs(recording, at), recording.id]);
+}
+
+const CURRENT_INTERVAL_ID = dialectCache(() => `SELECT "id" FROM "pause_intervals" WHERE "recordingId" = ? AND "endedAt" IS NULL ORDER BY "startedAt" DESC LIMIT 1`);
+
+export async function currentPauseIntervalId(uow: UnitOfWork, recordingId: string): Promise<string | null> {
+  const rows = await select(uow, CURRENT_INTERVAL_ID(uow), [recordingId]);
+  return rows.length ? String(rows[0].id) : null;
 }
 
 export const activeHoldKey = (recordingId: string, holderId: string, holdKey: string) => `${recordingId}/${holderId}/${holdKey}`;
 
-export async function addHold(
-  uow: UnitOfWork,
-  recordingId: string,
-  intervalId: string,
-  hold: { holderId: string; holdKey: string; reason: string | null; source: ControlSource },
-  at: Date,
-): Promise<PauseHoldEntity> {
-  const entity = uow.manager.create(PauseHoldEntity, {
+export interface NewHold {
+  holderId: string;
+  holdKey: string;
+  reason: string | null;
+  source: ControlSource;
+}
+
+const INSERT_HOLD = dialectCache(
+  () =>
+    `INSERT INTO "pause_holds" ("id", "recordingId", "intervalId", "holderId", "holdKey", "reason", "source", "createdAt", "releasedAt", "releasedById", "releaseKind", "activeKey") ` +
+    `VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?)`,
+);
+
+export async function addHold(uow: UnitOfWork, recordingId: string, intervalId: string, hold: NewHold, at: Date): Promise<PauseHoldEntity> {
+  const entity = Object.assign(new PauseHoldEntity(), {
     id: newId(),
     recordingId,
     intervalId,
@@ -86,17 +231,25 @@ export async function addHold(
     releaseKind: null,
     activeKey: activeHoldKey(recordingId, hold.holderId, hold.holdKey),
   });
-  await uow.manager.insert(PauseHoldEntity, entity);
+  await execute(uow, INSERT_HOLD(uow), [
+    entity.id,
+    recordingId,
+    intervalId,
+    hold.holderId,
+    hold.holdKey,
+    hold.reason,
+    hold.source,
+    dbTime(at),
+    entity.activeKey,
+  ]);
   return entity;
 }
 
 export async function releaseHolds(uow: UnitOfWork, holds: PauseHoldEntity[], by: string | null, kind: HoldReleaseKind, at: Date): Promise<void> {
   if (holds.length === 0) return;
-  await uow.manager.update(
-    PauseHoldEntity,
-    { id: In(holds.map((h) => h.id)) },
-    { releasedAt: at, releasedById: by, releaseKind: kind, activeKey: null },
-  );
+  let sql = `UPDATE "pause_holds" SET "releasedAt" = ?, "releasedById" = ?, "releaseKind" = ?, "activeKey" = NULL WHERE "id" IN (${holds.map(() => "?").join(", ")})`;
+  if (uow.dialect === "mysql") sql = sql.replace(/"/g, "`");
+  await execute(uow, sql, [dbTime(at), by, kind, ...holds.map((h) => h.id)]);
 }
 
 export const holdSnapshot = (hold: PauseHoldEntity): HoldSnapshot => ({
@@ -115,6 +268,7 @@ export function stateChangedEvent(
   source: ControlSource,
   holds: PauseHoldEntity[],
   at: Date,
+  effectiveAt: Date = at,
 ): RecordingStateChangedEvent {
   return {
     recordingId: recording.id,
@@ -128,6 +282,7 @@ export function stateChangedEvent(
     source,
     activeHolds: holds.map(holdSnapshot),
     occurredAt: at.toISOString(),
+    effectiveAt: effectiveAt.toISOString(),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Viewer } from "../auth/viewer";
-import { canWatchAnyAgent } from "../auth/viewer";
+import { watchesAnyAgent } from "../auth/row-rules";
 import { badInput, forbidden, notFound } from "../common/errors";
 import { SUBSCRIBER_BUFFER, type EventBus } from "../events/event-bus";
 import { endOnRoleChange } from "../events/end-on-role-change";
@@ -66,7 +66,7 @@ export class RecordingStreamService {
   }
 
   private async authorize(viewer: Viewer, filter: RecordingStreamFilter): Promise<{ agentId: string | null; test: (e: RecordingStateChangedEvent) => boolean }> {
-    const watchesAnyone = canWatchAnyAgent(viewer);
+    const watchesAnyone = watchesAnyAgent(viewer);
     if (filter.agentRef !== undefined) {
       const agent = await this.users.getByReference(filter.agentRef, "Agent");
       if (!watchesAnyone && agent.id !== viewer.userId) throw forbidden("agents may only watch their own recording state");

@@ -1,6 +1,6 @@
 import { Args, ArgsType, Field, ID, Resolver, Root, Subscription } from "type-graphql";
 import { MaxLength } from "class-validator";
-import { Role } from "../auth/role";
+import { Permission } from "../auth/permissions";
 import { Auth } from "../graphql/auth";
 import type { GraphQLContext } from "../graphql/context";
 import { mapDomainErrors } from "../graphql/subscription-errors";
@@ -25,7 +25,7 @@ export class RecordingStateChangedArgs {
 
 @Resolver()
 export class RecordingSubscriptionResolver {
-  @Auth(Role.AGENT, Role.TEAM_MANAGER, Role.ADMINISTRATOR, Role.COMPLIANCE_ADMINISTRATOR)
+  @Auth(Permission.WatchRecordingState)
   @Subscription(() => RecordingStateChangeType, {
     description: "Live recording state for one agent, recording or customer (exactly one). Agents may watch only themselves.",
     subscribe: mapDomainErrors(({ args, context }) => {
@@ -52,6 +52,7 @@ export class RecordingSubscriptionResolver {
       source: message.source ?? null,
       activeHolds: message.activeHolds.map(toHoldType),
       occurredAt: new Date(message.occurredAt),
+      effectiveAt: message.effectiveAt ? new Date(message.effectiveAt) : null,
     };
   }
 }

@@ -1,5 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import { Role } from "../auth/role";
+import { Permission } from "../auth/permissions";
 import type { Viewer } from "../auth/viewer";
 import { Auth } from "../graphql/auth";
 import type { GraphQLContext } from "../graphql/context";
@@ -22,10 +23,6 @@ import {
   RecordingType,
   ResumeRecordingInput,
 } from "./recording.types";
-
-const EVERY_ROLE = [Role.AGENT, Role.TEAM_MANAGER, Role.ADMINISTRATOR, Role.COMPLIANCE_ADMINISTRATOR, Role.API_USER];
-const CONTROLLERS = [Role.AGENT, Role.TEAM_MANAGER, Role.API_USER];
-const SUPERVISORS = [Role.TEAM_MANAGER, Role.ADMINISTRATOR, Role.COMPLIANCE_ADMINISTRATOR];
 
 /** Holds are attached to the returned recording so the answer says which holds are still active. */
 type RecordingResult = RecordingEntity & { activeHoldsLoaded?: RecordingWithHolds["activeHolds"] };
@@ -63,29 +60,35 @@ export class RecordingResolver {
     private readonly users: UserService,
   ) {}
 
-  @Auth(...EVERY_ROLE)
+  @Auth(Permission.ReadRecording)
   @Query(() => RecordingType)
   async recording(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<RecordingType> {
     return this.queries.get(ctx.viewer!, id);
   }
 
-  @Auth(...EVERY_ROLE)
+  @Auth(Permission.ReadRecording)
   @Query(() => AgentRecordingStatusType, { description: "The agent's live recording state; agentId is an id or an email." })
   async agentRecordingStatus(@Arg("agentId", () => ID) agentId: string, @Ctx() ctx: GraphQLContext): Promise<AgentRecordingStatusType> {
     const { agent, recording } = await this.queries.agentStatus(ctx.viewer!, agentId);
     return { agentId: agent.id, state: recording?.state ?? null, recording };
   }
 
-  @Auth(...CONTROLLERS)
+  @Auth(Permission.ControlRecording)
   @Mutation(() => RecordingType, { description: "Adds your pause hold. Pausing again with the same holdKey changes nothing." })
   async pauseRecording(@Arg("input", () => PauseRecordingInput) input: PauseRecordingInput, @Ctx() ctx: GraphQLContext): Promise<RecordingType> {
     const viewer = ctx.viewer!;
     return withHolds(
-      await this.control.pause(viewer, ctx.requestId, { target: targetOf(input), holdKey: input.holdKey, reason: input.reason, source: sourceOf(viewer) }),
+      await this.control.pause(viewer, ctx.requestId, {
+        target: targetOf(input),
+        requestedAt: ctx.receivedAt,
+        holdKey: input.holdKey,
+        reason: input.reason,
+        source: sourceOf(viewer),
+      }),
     );
   }
 
-  @Auth(...CONTROLLERS)
+  @Auth(Permission.ControlRecording)
   @Mutation(() => RecordingType, { description: "Releases your hold(s); recording resumes when no hold remains. force releases all." })
   async resumeRecording(@Arg("input", () => ResumeRecordingInput) input: ResumeRecordingInput, @Ctx() ctx: GraphQLContext): Promise<RecordingType> {
     const viewer = ctx.viewer!;
@@ -100,7 +103,7 @@ export class RecordingResolver {
     );
   }
 
-  @Auth(Role.COMPLIANCE_ADMINISTRATOR)
+  @Auth(Permission.DeleteRecording)
   @Mutation(() => DeletionReceiptType, { description: "Irrecoverably destroys the audio; the timeline keeps a tombstone." })
   async deleteRecording(@Arg("input", () => DeleteRecordingInput) input: DeleteRecordingInput, @Ctx() ctx: GraphQLContext): Promise<DeletionReceiptType> {
     return this.deletions.delete(ctx.viewer!, ctx.requestId, input.recordingId, input.reason);
@@ -112,13 +115,13 @@ export class RecordingResolver {
     return holds.map(toHoldType);
   }
 
-  @Auth(...SUPERVISORS, Role.AGENT)
+  @Auth(Permission.ReadPauseIntervals)
   @FieldResolver(() => [PauseIntervalType], { nullable: true, description: "Every paused span, with its start and end offsets." })
   async pauseIntervals(@Root() recording: RecordingType): Promise<PauseIntervalType[]> {
     return this.queries.pauseIntervals(recording.id);
   }
 
-  @Auth(...SUPERVISORS)
+  @Auth(Permission.ReadDeletion)
   @FieldResolver(() => RecordingDeletionType, { nullable: true, description: "Who deleted the recording, when and why." })
   deletion(@Root() recording: RecordingType): RecordingDeletionType | null {
     if (!recording.deletedAt) return null;

@@ -1,6 +1,6 @@
 import { MaxLength, MinLength } from "class-validator";
 import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType } from "type-graphql";
-import { Role } from "../auth/role";
+import { Permission } from "../auth/permissions";
 import { Auth } from "../graphql/auth";
 import { UserType } from "../users/user.types";
 import { ControlSource, HoldReleaseKind, RecordingState } from "./recording-state";
@@ -91,11 +91,11 @@ export class RecordingType {
   @Field(() => Int, { nullable: true })
   durationMs!: number | null;
 
-  @Auth(Role.COMPLIANCE_ADMINISTRATOR)
+  @Auth(Permission.ReadMediaIntegrity)
   @Field(() => Int, { nullable: true, description: "Size of the MP3 in bytes." })
   sizeBytes!: number | null;
 
-  @Auth(Role.COMPLIANCE_ADMINISTRATOR)
+  @Auth(Permission.ReadMediaIntegrity)
   @Field(() => String, { nullable: true, description: "SHA-256 (hex) of the MP3." })
   sha256!: string | null;
 

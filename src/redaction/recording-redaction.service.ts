@@ -1,16 +1,15 @@
 import { createHash } from "node:crypto";
 import { AuditAction } from "../audit/audit-action";
-import { AuditService } from "../audit/audit.service";
 import type { Viewer } from "../auth/viewer";
 import { badInput, DomainError, ErrorCode, notFound } from "../common/errors";
-import { TransactionRunner } from "../database/transaction";
+import type { LegalHoldService } from "../legal-holds/legal-hold.service";
+import { legalHoldError } from "../legal-holds/legal-hold.service";
 import { TimelineChangeKind } from "../events/topics";
 import { msToSamples } from "../media/media-frame";
 import { AudioUnavailableError, RecordingMediaService } from "../recording-media/recording-media.service";
-import { RecordingEventPublisher } from "../recordings/recording-events";
 import { RecordingQueryService } from "../recordings/recording-query.service";
 import { ControlSource, RecordingState } from "../recordings/recording-state";
-import { lockRecording, stateChangedEvent, timelineEvent, transition } from "../recordings/recording-store";
+import { RecordingStateMachine, RecordingTransition } from "../recordings/recording-state-machine";
 import type { RecordingEntity } from "../recordings/recording.entity";
 import { Mp3Redactor } from "./mp3-redactor";
 import { sampleSpanOf, secondsOf } from "./redaction-span";
@@ -52,12 +51,11 @@ const changedMeanwhile = (recordingId: string) =>
  */
 export class RecordingRedactionService {
   constructor(
-    private readonly transactions: TransactionRunner,
-    private readonly audit: AuditService,
-    private readonly events: RecordingEventPublisher,
+    private readonly machine: RecordingStateMachine,
     private readonly media: RecordingMediaService,
     private readonly recordings: RecordingQueryService,
     private readonly redactor: Mp3Redactor,
+    private readonly legalHolds: Pick<LegalHoldService, "assertNotHeld" | "activeHoldsOn">,
   ) {}
 
   async redact(viewer: Viewer, requestId: string, request: RedactionRequest): Promise<RedactionReceipt> {
@@ -68,6 +66,8 @@ export class RecordingRedactionService {
     const recording = await this.recordings.find(request.recordingId);
     if (!recording) throw notFound("Recording", request.recordingId);
     if (recording.state !== RecordingState.AVAILABLE) throw notAvailable(recording);
+    const [hold] = await this.legalHolds.activeHoldsOn(recording);
+    if (hold) throw legalHoldError(recording.id, hold);
     const { media, reader } = await this.whileAvailable(recording, () => this.media.openAudio(recording.id));
     if (!media.durationMs) throw notAvailable(recording, "it has no stored audio");
     const totalSamples = msToSamples(media.durationMs);
@@ -87,15 +87,15 @@ export class RecordingRedactionService {
     }
 
     try {
-      return await this.transactions.run(async (uow) => {
-        const current = await lockRecording(uow, recording.id);
+      return await this.machine.run(async (uow) => {
+        const current = (await this.machine.lock(uow, recording.id))?.recording;
         if (!current) throw notFound("Recording", recording.id);
         if (current.state !== RecordingState.AVAILABLE) throw notAvailable(current);
         // Still AVAILABLE but moved on: another redaction won the race, and ours was made from stale audio.
         if (current.sequence !== recording.sequence) throw changedMeanwhile(recording.id);
+        await this.legalHolds.assertNotHeld(uow, current);
         if (!(await this.media.swapInTransaction(uow, recording.id, media.generation, replacement, produced))) throw changedMeanwhile(recording.id);
         const now = new Date();
-        await transition(uow, current, RecordingState.AVAILABLE, now, { sha256: produced.sha256, sizeBytes: produced.sizeBytes });
         const receipt: RedactionReceipt = {
           recording: current,
           fromSeconds: secondsOf(span.fromSample),
@@ -106,27 +106,31 @@ export class RecordingRedactionService {
           previousMp3Sha256: media.sha256,
           mp3Sha256: produced.sha256,
         };
-        await this.audit.append(uow, {
+        await this.machine.apply(uow, current, {
+          transition: RecordingTransition.REDACT,
+          at: now,
           actor: viewer,
-          action: AuditAction.RECORDING_REDACTED,
-          targetType: "RECORDING",
-          targetId: current.id,
-          details: {
-            reason,
-            fromSeconds: receipt.fromSeconds,
-            toSeconds: receipt.toSeconds,
-            requestedFromSeconds: request.fromSeconds,
-            requestedToSeconds: request.toSeconds,
-            previousMp3Sha256: receipt.previousMp3Sha256,
-            mp3Sha256: receipt.mp3Sha256,
-            mediaGeneration: replacement.generation,
-            agentId: current.agentId,
-            customerId: current.customerId,
+          source: ControlSource.API,
+          changes: { sha256: produced.sha256, sizeBytes: produced.sizeBytes },
+          activeHolds: [],
+          audit: {
+            action: AuditAction.RECORDING_REDACTED,
+            requestId,
+            details: (redacted) => ({
+              reason,
+              fromSeconds: receipt.fromSeconds,
+              toSeconds: receipt.toSeconds,
+              requestedFromSeconds: request.fromSeconds,
+              requestedToSeconds: request.toSeconds,
+              previousMp3Sha256: receipt.previousMp3Sha256,
+              mp3Sha256: receipt.mp3Sha256,
+              mediaGeneration: replacement.generation,
+              agentId: redacted.agentId,
+              customerId: redacted.customerId,
+            }),
           },
-          requestId,
+          timeline: TimelineChangeKind.RECORDING_REDACTED,
         });
-        this.events.stateChanged(uow, stateChangedEvent(current, RecordingState.AVAILABLE, viewer.userId, ControlSource.API, [], now));
-        this.events.timelineChanged(uow, timelineEvent(TimelineChangeKind.RECORDING_REDACTED, current, now));
         return receipt;
       });
     } catch (error) {

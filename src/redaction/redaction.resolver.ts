@@ -1,5 +1,5 @@
 import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
-import { Role } from "../auth/role";
+import { Permission } from "../auth/permissions";
 import { Auth } from "../graphql/auth";
 import type { GraphQLContext } from "../graphql/context";
 import { RecordingRedactionService } from "./recording-redaction.service";
@@ -9,7 +9,7 @@ import { RecordingRedactionType, RedactRecordingSegmentInput } from "./redaction
 export class RedactionResolver {
   constructor(private readonly redactions: RecordingRedactionService) {}
 
-  @Auth(Role.COMPLIANCE_ADMINISTRATOR)
+  @Auth(Permission.RedactRecording)
   @Mutation(() => RecordingRedactionType, {
     description: "Silences [fromSeconds, toSeconds) of an AVAILABLE recording for good: the audio is re-encoded under a new key and the old audio is shredded.",
   })

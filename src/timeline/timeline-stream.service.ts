@@ -1,3 +1,4 @@
+import { seesOnlyOwnCalls } from "../auth/row-rules";
 import type { Viewer } from "../auth/viewer";
 import { CustomerService } from "../customers/customer.service";
 import { SUBSCRIBER_BUFFER, type EventBus } from "../events/event-bus";
@@ -24,7 +25,7 @@ export class TimelineStreamService {
 
   async open(viewer: Viewer, customerId: string): Promise<AsyncIterableIterator<TimelineStreamMessage>> {
     await this.customers.get(customerId);
-    const onlyAgent = this.recordings.isAgentOnly(viewer) ? viewer.userId : undefined;
+    const onlyAgent = seesOnlyOwnCalls(viewer) ? viewer.userId : undefined;
     const events = await this.bus.subscribe("CUSTOMER_TIMELINE_CHANGED");
     const out = new SlidingQueue<TimelineStreamMessage>(SUBSCRIBER_BUFFER, () => {
       stopWatchingRoles();

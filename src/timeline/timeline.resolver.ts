@@ -1,6 +1,6 @@
 import { Max, MaxLength, Min } from "class-validator";
 import { Arg, Args, ArgsType, Ctx, Field, ID, Int, Query, Resolver, Root, Subscription } from "type-graphql";
-import { Role } from "../auth/role";
+import { Permission } from "../auth/permissions";
 import { Auth } from "../graphql/auth";
 import type { GraphQLContext } from "../graphql/context";
 import { mapDomainErrors } from "../graphql/subscription-errors";
@@ -10,8 +10,6 @@ import type { RecordingEntity } from "../recordings/recording.entity";
 import type { TimelineStreamMessage } from "./timeline-stream.service";
 import { encodeTimelineCursor, TimelineService, TIMELINE_PAGE_MAX } from "./timeline.service";
 import { CustomerTimelineChangeType, TimelineConnectionType, TimelineEntryType } from "./timeline.types";
-
-const VIEWERS = [Role.AGENT, Role.TEAM_MANAGER, Role.ADMINISTRATOR, Role.COMPLIANCE_ADMINISTRATOR, Role.API_USER];
 
 @ArgsType()
 class CustomerTimelineArgs {
@@ -41,7 +39,7 @@ const entryOf = (recording: RecordingEntity): TimelineEntryType => ({
 export class TimelineResolver {
   constructor(private readonly timeline: TimelineService) {}
 
-  @Auth(...VIEWERS)
+  @Auth(Permission.ReadTimeline)
   @Query(() => TimelineConnectionType, { description: "Newest first. Agents see only the calls they handled." })
   async customerTimeline(@Args(() => CustomerTimelineArgs) args: CustomerTimelineArgs, @Ctx() ctx: GraphQLContext): Promise<TimelineConnectionType> {
     const page = await this.timeline.list(ctx.viewer!, args.customerId, args.first, args.after ?? undefined);
@@ -49,7 +47,7 @@ export class TimelineResolver {
     return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
   }
 
-  @Auth(...VIEWERS)
+  @Auth(Permission.ReadTimeline)
   @Subscription(() => CustomerTimelineChangeType, {
     description: "Calls started and ended, recordings available, redacted and deleted. The first message is a SNAPSHOT.",
     subscribe: mapDomainErrors(({ args, context }) => {

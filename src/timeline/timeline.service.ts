@@ -1,3 +1,4 @@
+import { seesOnlyOwnCalls } from "../auth/row-rules";
 import { DataSource } from "typeorm";
 import type { Viewer } from "../auth/viewer";
 import { badInput } from "../common/errors";
@@ -48,7 +49,7 @@ export class TimelineService {
       .orderBy("r.startedAt", "DESC")
       .addOrderBy("r.id", "DESC")
       .take(first + 1);
-    if (this.recordings.isAgentOnly(viewer)) query.andWhere("r.agentId = :agentId", { agentId: viewer.userId });
+    if (seesOnlyOwnCalls(viewer)) query.andWhere("r.agentId = :agentId", { agentId: viewer.userId });
     if (cursor) {
       query.andWhere("(r.startedAt < :startedAt OR (r.startedAt = :startedAt AND r.id < :id))", cursor);
     }

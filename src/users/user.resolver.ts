@@ -1,4 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Permission } from "../auth/permissions";
 import { Role } from "../auth/role";
 import { Auth, unauthenticated } from "../graphql/auth";
 import type { GraphQLContext } from "../graphql/context";
@@ -13,7 +14,7 @@ export class UserResolver {
     private readonly apiTokens: ApiTokenService,
   ) {}
 
-  @Auth()
+  @Auth(Permission.Authenticated)
   @Query(() => UserType, { description: "The signed-in user." })
   async me(@Ctx() { viewer }: GraphQLContext): Promise<UserType> {
     if (!viewer) throw unauthenticated();
@@ -22,31 +23,31 @@ export class UserResolver {
     return user;
   }
 
-  @Auth(Role.ADMINISTRATOR)
+  @Auth(Permission.ManageUsers)
   @Query(() => [UserType])
   async users(): Promise<UserType[]> {
     return this.userService.list();
   }
 
-  @Auth(Role.TEAM_MANAGER, Role.ADMINISTRATOR)
+  @Auth(Permission.ListAgents)
   @Query(() => [UserType], { description: "Every user holding the AGENT role (the team manager's floor)." })
   async agents(): Promise<UserType[]> {
     return this.userService.listWithRole(Role.AGENT);
   }
 
-  @Auth(Role.ADMINISTRATOR)
+  @Auth(Permission.ManageUsers)
   @Mutation(() => IssuedApiTokenType, { description: "Issues an API token for HTTP Basic (e-mail + token) on the REST API; shown only once." })
   async issueApiToken(@Arg("userId", () => ID) userId: string, @Arg("label", () => String) label: string): Promise<IssuedApiTokenType> {
     return this.apiTokens.issue(userId, label);
   }
 
-  @Auth(Role.ADMINISTRATOR)
+  @Auth(Permission.ManageUsers)
   @Mutation(() => UserType)
   async createUser(@Arg("input", () => CreateUserInput) input: CreateUserInput, @Ctx() ctx: GraphQLContext): Promise<UserType> {
     return this.userService.create(ctx.viewer, ctx.requestId, input);
   }
 
-  @Auth(Role.ADMINISTRATOR)
+  @Auth(Permission.ManageUsers)
   @Mutation(() => UserType, { description: "Replaces the user's roles. Administrators may assign roles to themselves." })
   async assignRoles(
     @Arg("userId", () => ID) userId: string,

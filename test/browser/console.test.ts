@@ -188,7 +188,7 @@ describeInBrowser("the web console in Chromium", () => {
       // While the page is cut off, the call is paused elsewhere: after reconnecting the page must show that.
       await server.whileStopped(async (services) => {
         const oms = (await services.users.loadViewer((await services.users.getByReference(OMS))!.id))!;
-        await services.control.pause(oms, "browser-test", { target: { agentRef: ALICE }, holdKey: "restart-test", source: ControlSource.API });
+        await services.control.pause(oms, "browser-test", { target: { agentRef: ALICE }, holdKey: "restart-test", source: ControlSource.API, requestedAt: new Date() });
       });
       await server.restart();
       await expectIndicator(agent, "PAUSED", { timeout: 10_000 });

@@ -4,7 +4,7 @@ import path from "node:path";
 import { App, createApp } from "../../src/app";
 import { Role } from "../../src/auth/role";
 import type { Viewer } from "../../src/auth/viewer";
-import type { Config, MediaConfig, NodeEnv } from "../../src/config/config";
+import type { ComplianceConfig, Config, DatabaseConfig, MediaConfig, NodeEnv } from "../../src/config/config";
 import { createTestDatabase, TestDatabase } from "./test-database";
 
 export const TEST_JWT = { secret: "test-secret-that-is-long-enough-for-hs256-000", issuer: "callvault", audience: "callvault" };
@@ -39,22 +39,29 @@ export interface TestAppOptions {
   media?: Partial<MediaConfig>;
   mediaStaleAfterMs?: number;
   seedDemo?: boolean;
+  compliance?: Partial<ComplianceConfig>;
+}
+
+/** The configuration every test app starts from: test JWT, generated keys, defaults a test can override. */
+export function testConfig(database: DatabaseConfig, dataDir: string, options: TestAppOptions = {}): Config {
+  return {
+    port: 0,
+    nodeEnv: options.nodeEnv ?? "test",
+    dataDir,
+    database,
+    redisUrl: options.redisUrl,
+    jwt: { mode: "secret", ...TEST_JWT },
+    seedDemo: options.seedDemo ?? false,
+    media: { masterKey: undefined, twilioAuthToken: undefined, pauseBehavior: "silence", publicUrl: undefined, downloadUrlTtlSeconds: 300, ...options.media },
+    compliance: { auditCheckpointKey: undefined, auditCheckpointIntervalSeconds: 60, retentionIntervalSeconds: 3600, retentionBatchSize: 100, ...options.compliance },
+  };
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const shared = options.shareDatabaseWith?.database;
   const database = shared ? { ...shared, drop: async () => undefined } : await createTestDatabase();
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "callvault-data-"));
-  const config: Config = {
-    port: 0,
-    nodeEnv: options.nodeEnv ?? "test",
-    dataDir,
-    database: database.config,
-    redisUrl: options.redisUrl,
-    jwt: { mode: "secret", ...TEST_JWT },
-    seedDemo: options.seedDemo ?? false,
-    media: { masterKey: undefined, twilioAuthToken: undefined, pauseBehavior: "silence", publicUrl: undefined, downloadUrlTtlSeconds: 300, ...options.media },
-  };
+  const config = testConfig(database.config, dataDir, options);
   const logs: string[] = [];
   const app = await createApp(config, {
     host: "127.0.0.1",

@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { App, createApp, createServices, closeServices, Services } from "../../../src/app";
 import type { Config } from "../../../src/config/config";
 import { createTestDatabase, TestDatabase } from "../../support/test-database";
-import { TEST_JWT } from "../../support/test-app";
+import { testConfig } from "../../support/test-app";
 
 const ROOT = path.resolve(__dirname, "../../..");
 /** A private build of the console, as `npm run build` makes it, so tests never depend on a stale dist/web. */
@@ -49,16 +49,7 @@ export class ConsoleServer {
     const consoleDir = await buildConsole();
     const database = await createTestDatabase();
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "callvault-console-"));
-    const config: Config = {
-      port: 0,
-      nodeEnv: "test",
-      dataDir,
-      database: database.config,
-      redisUrl: undefined,
-      jwt: { mode: "secret", ...TEST_JWT },
-      seedDemo: true,
-      media: { masterKey: undefined, twilioAuthToken: undefined, pauseBehavior: "silence", publicUrl: undefined, downloadUrlTtlSeconds: 300 },
-    };
+    const config = testConfig(database.config, dataDir, { seedDemo: true });
     const app = await createApp(config, { host: "127.0.0.1", consoleDir, log: () => undefined });
     return new ConsoleServer(app, { ...config, port: app.server.port }, consoleDir, database, `http://127.0.0.1:${app.server.port}`);
   }

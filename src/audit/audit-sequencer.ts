@@ -1,0 +1,118 @@
+import type { TransactionRunner, UnitOfWork } from "../database/transaction";
+import { hashAuditEntry } from "./audit-hash";
+import { fromStoredEntry, StoredAuditRow } from "./audit-row";
+
+export const HEAD_ID = 1;
+/** Entries chained per transaction; a longer backlog takes several. */
+const CHAIN_BATCH = 500;
+/** Rows per UPDATE … CASE statement (SQLite binds at most 32,766 parameters). */
+const UPDATE_CHUNK = 100;
+/** Picks up entries committed by other instances (or left by a crash) when nothing here triggers a run. */
+const IDLE_SWEEP_MS = 1000;
+
+export interface AuditHead {
+  position: number;
+  hash: string;
+}
+
+/**
+ * Chains committed audit entries in batches (group commit). Request transactions only INSERT their entry;
+ * a run locks the head row, gives every unchained entry (in id order) the next position, the previous hash
+ * and its own hash, and moves the head. Any instance may run it: runs contend only with each other, on the
+ * head row, never with request transactions.
+ */
+export class AuditSequencer {
+  private running: Promise<void> | undefined;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly transactions: TransactionRunner,
+    private readonly log: (message: string, error?: unknown) => void,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.schedule(), IDLE_SWEEP_MS);
+    this.timer.unref();
+  }
+
+  /** After a commit that appended: chain soon, coalescing with a run already under way. */
+  schedule(): void {
+    void this.runSoon().catch((error) => this.log("chaining audit entries failed; the next run retries", error));
+  }
+
+  /** Resolves once every entry committed before the call is chained (by this instance or another). */
+  async flush(): Promise<void> {
+    await this.runSoon();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+
+  /**
+   * Resolves after a pass that started after this call: a run under way may have read its batch already,
+   * so it is told to go again before it finishes (it is suspended at an await, so it will see the flag).
+   */
+  private runSoon(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    const run = (async () => {
+      try {
+        do {
+          this.again = false;
+          while (!this.closed && (await this.chainBatch()) === CHAIN_BATCH);
+        } while (this.again && !this.closed);
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    this.running = run;
+    return run;
+  }
+
+  /** One transaction: chains up to CHAIN_BATCH entries; returns how many. */
+  private chainBatch(): Promise<number> {
+    return this.transactions.run(async (uow) => {
+      const q = quoter(uow);
+      const [head] = (await uow.manager.query(q(`SELECT "position", "hash" FROM "audit_head" WHERE "id" = ?${uow.lock ? " FOR UPDATE" : ""}`), [HEAD_ID])) as {
+        position: string | number;
+        hash: string;
+      }[];
+      if (!head) throw new Error("audit chain head is missing; the service was not started through createServices");
+      const rows = (await uow.manager.query(q(`SELECT * FROM "audit_entries" WHERE "position" IS NULL ORDER BY "id" LIMIT ${CHAIN_BATCH}`))) as StoredAuditRow[];
+      if (rows.length === 0) return 0;
+      let position = Number(head.position);
+      let prevHash = head.hash;
+      const links = rows.map((row) => {
+        const entry = { ...fromStoredEntry(row), position: position + 1, prevHash };
+        const hash = hashAuditEntry(entry);
+        position = entry.position;
+        prevHash = hash;
+        return { id: String(row.id), position: entry.position, prevHash: entry.prevHash, hash };
+      });
+      for (let i = 0; i < links.length; i += UPDATE_CHUNK) await writeLinks(uow, links.slice(i, i + UPDATE_CHUNK));
+      await uow.manager.query(q(`UPDATE "audit_head" SET "position" = ?, "hash" = ? WHERE "id" = ?`), [position, prevHash, HEAD_ID]);
+      return rows.length;
+    });
+  }
+}
+
+const quoter = (uow: UnitOfWork) => (sql: string) => (uow.dialect === "mysql" ? sql.replace(/"/g, "`") : sql);
+
+async function writeLinks(uow: UnitOfWork, links: { id: string; position: number; prevHash: string; hash: string }[]): Promise<void> {
+  const cases = (column: string) => `"${column}" = CASE "id" ${links.map(() => "WHEN ? THEN ?").join(" ")} END`;
+  const sql = `UPDATE "audit_entries" SET ${cases("position")}, ${cases("prevHash")}, ${cases("hash")} WHERE "id" IN (${links.map(() => "?").join(", ")}) AND "position" IS NULL`;
+  const params = [
+    ...links.flatMap((l) => [l.id, l.position]),
+    ...links.flatMap((l) => [l.id, l.prevHash]),
+    ...links.flatMap((l) => [l.id, l.hash]),
+    ...links.map((l) => l.id),
+  ];
+  await uow.manager.query(quoter(uow)(sql), params);
+}

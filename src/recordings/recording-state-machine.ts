@@ -1,0 +1,188 @@
+import type { AuditAction } from "../audit/audit-action";
+import type { AuditService } from "../audit/audit.service";
+import type { Viewer } from "../auth/viewer";
+import { DomainError, ErrorCode } from "../common/errors";
+import type { TransactionRunner, UnitOfWork } from "../database/transaction";
+import type { TimelineChangeKind } from "../events/topics";
+import type { PauseHoldEntity } from "./pause-hold.entity";
+import type { PauseIntervalEntity } from "./pause-interval.entity";
+import type { RecordingEventPublisher } from "./recording-events";
+import { ControlSource, HoldReleaseKind, RecordingState } from "./recording-state";
+import {
+  addHold,
+  closePauseInterval,
+  currentPauseIntervalId,
+  lockLiveRecordingOfAgent,
+  LockedRecording,
+  lockRecordingOfCall,
+  lockRecordingWithHolds,
+  NewHold,
+  openPauseInterval,
+  RecordingChanges,
+  releaseHolds,
+  stateChangedEvent,
+  timelineEvent,
+  updateRecordingState,
+} from "./recording-store";
+import { RecordingEntity } from "./recording.entity";
+
+const { RECORDING, PAUSED, PROCESSING, AVAILABLE, FAILED, DELETED } = RecordingState;
+
+/** Every way a recording's state (or its holds, which also bump the sequence) may change. */
+export enum RecordingTransition {
+  /** Only through `create`: the recording of a call that just started. */
+  START = "START",
+  PAUSE = "PAUSE",
+  ADD_HOLD = "ADD_HOLD",
+  RELEASE_HOLD = "RELEASE_HOLD",
+  RESUME = "RESUME",
+  END = "END",
+  SETTLE_AVAILABLE = "SETTLE_AVAILABLE",
+  SETTLE_FAILED = "SETTLE_FAILED",
+  REDACT = "REDACT",
+  DELETE = "DELETE",
+  /** Deleted by the retention job: the same destruction as DELETE, audited as its own action. */
+  EXPIRE = "EXPIRE",
+}
+
+export interface TransitionRule {
+  from: readonly RecordingState[];
+  to: RecordingState;
+}
+
+/**
+ * The allowed transitions: RECORDING ⇄ PAUSED (holds come and go while PAUSED), live → PROCESSING when the
+ * call ends, PROCESSING → AVAILABLE | FAILED once the media plane settles it, AVAILABLE → AVAILABLE when a
+ * redaction replaces the audio, AVAILABLE | FAILED → DELETED. A recording is created RECORDING (`call.start`).
+ */
+export const TRANSITIONS: Readonly<Record<RecordingTransition, TransitionRule>> = {
+  START: { from: [], to: RECORDING },
+  PAUSE: { from: [RECORDING], to: PAUSED },
+  ADD_HOLD: { from: [PAUSED], to: PAUSED },
+  RELEASE_HOLD: { from: [PAUSED], to: PAUSED },
+  RESUME: { from: [PAUSED], to: RECORDING },
+  END: { from: [RECORDING, PAUSED], to: PROCESSING },
+  SETTLE_AVAILABLE: { from: [PROCESSING], to: AVAILABLE },
+  SETTLE_FAILED: { from: [PROCESSING], to: FAILED },
+  REDACT: { from: [AVAILABLE], to: AVAILABLE },
+  DELETE: { from: [AVAILABLE, FAILED], to: DELETED },
+  EXPIRE: { from: [AVAILABLE, FAILED], to: DELETED },
+};
+
+export const canApply = (transition: RecordingTransition, state: RecordingState) => TRANSITIONS[transition].from.includes(state);
+
+export function illegalTransition(transition: RecordingTransition, recording: Pick<RecordingEntity, "id" | "state">): DomainError {
+  return new DomainError(ErrorCode.IllegalTransition, `recording ${recording.id} is ${recording.state}: ${transition} is not allowed`, {
+    state: recording.state,
+    transition,
+  });
+}
+
+export interface AuditOfTransition {
+  action: AuditAction;
+  requestId: string;
+  /** Built after the writes, so it can say the new state, sequence, interval and holds. */
+  details: (recording: RecordingEntity, result: TransitionResult) => Record<string, unknown>;
+  targetType?: "RECORDING" | "CALL";
+  targetId?: string;
+}
+
+export interface TransitionRequest {
+  transition: RecordingTransition;
+  /** The commit instant: updatedAt, hold and interval times. */
+  at: Date;
+  /** From when it applies to the audio (a pause: its arrival); defaults to `at`. Opens the pause interval. */
+  effectiveAt?: Date;
+  actor: Viewer | undefined;
+  source: ControlSource;
+  changes?: RecordingChanges;
+  addHold?: NewHold;
+  releaseHolds?: { holds: PauseHoldEntity[]; by: string | null; kind: HoldReleaseKind };
+  /** The holds still active after this transition, for the event. */
+  activeHolds: PauseHoldEntity[];
+  audit?: AuditOfTransition;
+  timeline?: TimelineChangeKind;
+}
+
+export interface TransitionResult {
+  previousState: RecordingState;
+  /** The pause interval this transition opened. */
+  interval?: PauseIntervalEntity;
+  /** The hold it added. */
+  hold?: PauseHoldEntity;
+  /** The holds active after it. */
+  activeHolds: PauseHoldEntity[];
+}
+
+/**
+ * The one path every recording transition takes, inside the caller's unit of work, after it locked the
+ * row (`lock…`): check the rule → conditional UPDATE … WHERE sequence = ? → holds and pause intervals →
+ * audit entry → state (and timeline) events published once the transaction has committed.
+ */
+export class RecordingStateMachine {
+  constructor(
+    private readonly transactions: TransactionRunner,
+    private readonly audit: AuditService,
+    private readonly events: RecordingEventPublisher,
+  ) {}
+
+  /** A unit of work; the work locks the recording through `lock`/`lockLiveOfAgent` and calls `apply`. */
+  run<T>(work: (uow: UnitOfWork) => Promise<T>): Promise<T> {
+    return this.transactions.run(work);
+  }
+
+  lock(uow: UnitOfWork, recordingId: string): Promise<LockedRecording | null> {
+    return lockRecordingWithHolds(uow, recordingId);
+  }
+
+  lockLiveOfAgent(uow: UnitOfWork, agentId: string): Promise<LockedRecording | null> {
+    return lockLiveRecordingOfAgent(uow, agentId);
+  }
+
+  lockOfCall(uow: UnitOfWork, callId: string): Promise<LockedRecording | null> {
+    return lockRecordingOfCall(uow, callId);
+  }
+
+  /** A new recording starts RECORDING at sequence 1; its first event has no previous state. */
+  async create(uow: UnitOfWork, recording: RecordingEntity, request: Pick<TransitionRequest, "actor" | "source" | "timeline">): Promise<void> {
+    if (recording.state !== RECORDING || recording.sequence !== 1) throw illegalTransition(RecordingTransition.START, recording);
+    await uow.manager.insert(RecordingEntity, recording);
+    this.events.stateChanged(uow, stateChangedEvent(recording, null, request.actor?.userId ?? null, request.source, [], recording.updatedAt));
+    if (request.timeline) this.events.timelineChanged(uow, timelineEvent(request.timeline, recording, recording.updatedAt));
+  }
+
+  async apply(uow: UnitOfWork, recording: RecordingEntity, request: TransitionRequest): Promise<TransitionResult> {
+    const rule = TRANSITIONS[request.transition];
+    if (!rule.from.includes(recording.state)) throw illegalTransition(request.transition, recording);
+    const previousState = recording.state;
+    const { at } = request;
+    const effectiveAt = request.effectiveAt ?? at;
+    await updateRecordingState(uow, recording, rule.to, at, request.changes);
+
+    const result: TransitionResult = { previousState, activeHolds: request.activeHolds };
+    if (request.releaseHolds) await releaseHolds(uow, request.releaseHolds.holds, request.releaseHolds.by, request.releaseHolds.kind, at);
+    if (previousState === PAUSED && rule.to !== PAUSED) await closePauseInterval(uow, recording, at);
+    if (previousState !== PAUSED && rule.to === PAUSED) result.interval = await openPauseInterval(uow, recording, effectiveAt);
+    if (request.addHold) {
+      // Every active hold belongs to the open interval, so only a hold-less PAUSED row (never written) needs the lookup.
+      const intervalId = result.interval?.id ?? request.activeHolds[0]?.intervalId ?? (await currentPauseIntervalId(uow, recording.id));
+      if (!intervalId) throw new Error(`paused recording ${recording.id} has no open pause interval`);
+      result.hold = await addHold(uow, recording.id, intervalId, request.addHold, at);
+    }
+    if (result.hold) result.activeHolds = [...request.activeHolds, result.hold];
+
+    if (request.audit) {
+      await this.audit.append(uow, {
+        actor: request.actor,
+        action: request.audit.action,
+        targetType: request.audit.targetType ?? "RECORDING",
+        targetId: request.audit.targetId ?? recording.id,
+        details: request.audit.details(recording, result),
+        requestId: request.audit.requestId,
+      });
+    }
+    this.events.stateChanged(uow, stateChangedEvent(recording, previousState, request.actor?.userId ?? null, request.source, result.activeHolds, at, effectiveAt));
+    if (request.timeline) this.events.timelineChanged(uow, timelineEvent(request.timeline, recording, at));
+    return result;
+  }
+}
