@@ -182,7 +182,7 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
         publicUrl: config.media.publicUrl,
         ttlSeconds: config.media.downloadUrlTtlSeconds,
       }),
-      apiTokens: new ApiTokenService(dataSource, users),
+      apiTokens: new ApiTokenService(dataSource, users, transactions, audit),
       leases: new LeaseService(dataSource),
       auditCheckpoints: new AuditCheckpointService(
         dataSource,

@@ -152,8 +152,12 @@ describe("REST call-recorder API", () => {
     expect(answer).toMatchObject({ status: 409, body: { errors: [{ code: "no_live_recording" }] } });
   });
 
-  it("issued API tokens are stored only as hashes", async () => {
+  it("issued API tokens are stored only as hashes, and their issue is audited without the secret", async () => {
     const token = await issueToken(s.apiUser.id);
+    const audit = await gql(t.url, `query($id: ID!) { auditLog(first: 10, filter: { targetId: $id, action: API_TOKEN_ISSUED }) { edges { node { actorId details } } } }`, { id: s.apiUser.id }, s.compliance.token);
+    const entries = audit.data?.auditLog.edges as { node: { actorId: string; details: unknown } }[];
+    expect(entries.map((e) => e.node.actorId)).toContain(s.admin.id);
+    expect(JSON.stringify(entries)).not.toContain(token);
     const rows: { tokenHash: string }[] = await t.app.services.dataSource.query(`SELECT tokenHash FROM api_tokens`);
     expect(rows.length).toBeGreaterThan(0);
     for (const row of rows) {

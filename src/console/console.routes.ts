@@ -78,7 +78,7 @@ function demoOmsCredentials(deps: ConsoleRouteDependencies): () => Promise<strin
   return () => {
     credentials ??= (async () => {
       const oms = await deps.users.getByReference(DEMO_OMS_EMAIL, "Demo order system user");
-      const { token } = await deps.apiTokens.issue(oms.id, "demo OMS card form");
+      const { token } = await deps.apiTokens.issue(undefined, "demo-oms-form", oms.id, "demo OMS card form");
       return `Basic ${Buffer.from(`${oms.email}:${token}`).toString("base64")}`;
     })();
     credentials.catch(() => (credentials = undefined));

@@ -37,8 +37,12 @@ export class UserResolver {
 
   @Auth(Permission.ManageUsers)
   @Mutation(() => IssuedApiTokenType, { description: "Issues an API token for HTTP Basic (e-mail + token) on the REST API; shown only once." })
-  async issueApiToken(@Arg("userId", () => ID) userId: string, @Arg("label", () => String) label: string): Promise<IssuedApiTokenType> {
-    return this.apiTokens.issue(userId, label);
+  async issueApiToken(
+    @Arg("userId", () => ID) userId: string,
+    @Arg("label", () => String) label: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<IssuedApiTokenType> {
+    return this.apiTokens.issue(ctx.viewer, ctx.requestId, userId, label);
   }
 
   @Auth(Permission.ManageUsers)
