@@ -7,6 +7,7 @@ import { Authenticator } from "./auth/authenticator";
 import { TokenService } from "./auth/token.service";
 import { CallResolver } from "./calls/call.resolver";
 import { CallService } from "./calls/call.service";
+import { faultArmed } from "./common/fault-injection";
 import type { Config } from "./config/config";
 import { CustomerResolver } from "./customers/customer.resolver";
 import { CustomerService } from "./customers/customer.service";
@@ -23,6 +24,7 @@ import { buildCallvaultSchema, ResolverContainer } from "./graphql/schema";
 import { RunningHttpServer, startHttpServer, UpgradeRoute } from "./http/server";
 import { IngestAuthenticator, IngestPrincipal } from "./ingest/ingest-auth";
 import { MediaSessionRegistry } from "./ingest/media-session-registry";
+import { MediaWorkerPool } from "./media-workers/media-worker-pool";
 import { auditPauseLeaks } from "./ingest/pause-leak-auditor";
 import { TwilioMediaStream } from "./ingest/twilio-media-stream";
 import { loadMasterKey } from "./recording-media/master-key-file";
@@ -51,6 +53,7 @@ export interface Services {
   dataSource: DataSource;
   media: RecordingMediaService;
   sessions: MediaSessionRegistry;
+  mediaWorkers: MediaWorkerPool;
   sweeper: MediaSweeper;
   transactions: TransactionRunner;
   bus: EventBus;
@@ -106,12 +109,14 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
     const lifecycle = new RecordingLifecycleService(transactions, publisher);
     const recordings = new RecordingQueryService(dataSource, users);
     const media = new RecordingMediaService(dataSource, new FilesystemObjectStore(path.join(config.dataDir, "media")), loadMasterKey(config.media.masterKey, config.dataDir));
+    const mediaWorkers = new MediaWorkerPool({ size: config.mediaPipeline.workers, log: options.log ?? defaultLog, crashOnPause: faultArmed("media-worker-crash-on-pause") });
     const sessions = new MediaSessionRegistry(
       bus,
       media,
       recordings,
       lifecycle,
       config.media.pauseBehavior,
+      mediaWorkers,
       auditPauseLeaks(transactions, audit, options.log ?? defaultLog),
     );
     await sessions.start();
@@ -125,6 +130,7 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
       dataSource,
       media,
       sessions,
+      mediaWorkers,
       sweeper,
       transactions,
       bus,
@@ -152,6 +158,7 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
 
 export async function closeServices(services: Services): Promise<void> {
   await services.sessions.closeAll();
+  await services.mediaWorkers.close();
   await services.bus.close();
   if (services.dataSource.isInitialized) await services.dataSource.destroy();
 }

@@ -1,3 +1,4 @@
+import os from "node:os";
 import path from "node:path";
 
 export type NodeEnv = "development" | "production" | "test";
@@ -23,6 +24,13 @@ export interface MediaConfig {
   downloadUrlTtlSeconds: number;
 }
 
+export interface MediaPipelineConfig {
+  /** Worker threads that mix, cut and encode live calls; the event loop keeps sockets, parsing and control. */
+  workers: number;
+  /** A pause cuts from this long before its request arrived: a tenth of a second of the agent is cheap, a card digit is not. */
+  pauseGuardMs: number;
+}
+
 export interface Config {
   port: number;
   nodeEnv: NodeEnv;
@@ -32,6 +40,7 @@ export interface Config {
   jwt: JwtConfig;
   seedDemo: boolean;
   media: MediaConfig;
+  mediaPipeline: MediaPipelineConfig;
 }
 
 export class ConfigError extends Error {
@@ -106,9 +115,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   const seedDemo = parseBoolean("SEED_DEMO", env.SEED_DEMO, problems) ?? database.kind === "sqlite";
   const media = parseMediaConfig(env, nodeEnv, problems);
+  const mediaPipeline = parseMediaPipelineConfig(env, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port, nodeEnv, dataDir, database, redisUrl, jwt, seedDemo, media };
+  return { port, nodeEnv, dataDir, database, redisUrl, jwt, seedDemo, media, mediaPipeline };
 }
 
 const BASE64_32_BYTES = /^[A-Za-z0-9+/]{43}=$/;
@@ -133,4 +143,22 @@ function parseMediaConfig(env: NodeJS.ProcessEnv, nodeEnv: NodeEnv, problems: st
     }
   }
   return { masterKey, twilioAuthToken: env.TWILIO_AUTH_TOKEN || undefined, pauseBehavior, publicUrl, downloadUrlTtlSeconds };
+}
+
+const MAX_MEDIA_WORKERS = 64;
+/** The cutter holds audio back 500 ms: a guard band reaching further back than that could never be honoured. */
+const MAX_PAUSE_GUARD_MS = 400;
+
+function parseWholeNumber(name: string, raw: string | undefined, fallback: number, min: number, max: number, problems: string[]): number {
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+  return value;
+}
+
+function parseMediaPipelineConfig(env: NodeJS.ProcessEnv, problems: string[]): MediaPipelineConfig {
+  return {
+    workers: parseWholeNumber("MEDIA_WORKERS", env.MEDIA_WORKERS, os.availableParallelism(), 1, MAX_MEDIA_WORKERS, problems),
+    pauseGuardMs: parseWholeNumber("PAUSE_GUARD_MS", env.PAUSE_GUARD_MS, 100, 0, MAX_PAUSE_GUARD_MS, problems),
+  };
 }

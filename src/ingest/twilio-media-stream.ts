@@ -100,6 +100,8 @@ export class TwilioMediaStream {
     if (!recordingId) return;
     try {
       this.session = await this.deps.registry.open(recordingId, receivedAt);
+      // The pipeline runs on a worker thread: its verdicts on frames, and its failure, arrive later.
+      this.session.observe({ frameRejected: (reason) => this.bad(reason), failed: (error) => void (this.queue = this.queue.then(() => this.fail(error))) });
     } catch (error) {
       if (error instanceof AlreadyIngestingError) return this.close(CLOSE.policy, "this call's audio is already being recorded");
       throw error;

@@ -4,7 +4,7 @@ import path from "node:path";
 import { App, createApp } from "../../src/app";
 import { Role } from "../../src/auth/role";
 import type { Viewer } from "../../src/auth/viewer";
-import type { Config, MediaConfig, NodeEnv } from "../../src/config/config";
+import type { Config, MediaConfig, MediaPipelineConfig, NodeEnv } from "../../src/config/config";
 import { createTestDatabase, TestDatabase } from "./test-database";
 
 export const TEST_JWT = { secret: "test-secret-that-is-long-enough-for-hs256-000", issuer: "callvault", audience: "callvault" };
@@ -37,6 +37,7 @@ export interface TestAppOptions {
   /** Reuse a data directory (master key, media objects), e.g. to restart on the same state. */
   dataDir?: string;
   media?: Partial<MediaConfig>;
+  mediaPipeline?: Partial<MediaPipelineConfig>;
   mediaStaleAfterMs?: number;
   seedDemo?: boolean;
 }
@@ -54,6 +55,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     jwt: { mode: "secret", ...TEST_JWT },
     seedDemo: options.seedDemo ?? false,
     media: { masterKey: undefined, twilioAuthToken: undefined, pauseBehavior: "silence", publicUrl: undefined, downloadUrlTtlSeconds: 300, ...options.media },
+    mediaPipeline: { workers: 2, pauseGuardMs: 100, ...options.mediaPipeline },
   };
   const logs: string[] = [];
   const app = await createApp(config, {
