@@ -10,6 +10,8 @@ export interface Viewer {
 export interface RequestContext {
   viewer: Viewer | undefined;
   requestId: string;
+  /** When the request (or WebSocket operation) arrived, stamped before any await: a pause takes effect from it. */
+  receivedAt: Date;
 }
 
 export const hasAnyRole = (viewer: Viewer, roles: readonly Role[]) => roles.some((role) => viewer.roles.has(role));

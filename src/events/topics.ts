@@ -21,7 +21,13 @@ export interface RecordingStateChangedEvent {
   actorId: string | null;
   source: ControlSource;
   activeHolds: HoldSnapshot[];
+  /** When the change was committed. */
   occurredAt: string;
+  /**
+   * From when the change applies to the audio: for a pause, the instant its request arrived (the media plane
+   * cuts from a guard band before it); for everything else, the commit instant.
+   */
+  effectiveAt: string;
 }
 
 export enum TimelineChangeKind {

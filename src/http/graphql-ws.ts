@@ -19,8 +19,9 @@ export interface GraphQLWsOptions {
 
 type SocketState = Record<PropertyKey, unknown> & {
   authorization?: string;
-  /** Operation ids are per socket ("1", "2", …), so their request ids live on the socket too. */
+  /** Operation ids are per socket ("1", "2", …), so their request ids and arrival instants live on the socket too. */
   requestIds?: Map<string, string>;
+  receivedAt?: Map<string, Date>;
 };
 
 /**
@@ -31,6 +32,7 @@ export function attachGraphQLWs(wsServer: WebSocketServer, options: GraphQLWsOpt
   const rules = [...specifiedRules, ...validationRules(options.production)];
   const state = (extra: unknown) => extra as SocketState;
   const requestIdsOf = (extra: unknown) => (state(extra).requestIds ??= new Map());
+  const arrivalsOf = (extra: unknown) => (state(extra).receivedAt ??= new Map());
 
   return useServer<Record<string, unknown> | undefined, SocketState>(
     {
@@ -51,6 +53,7 @@ export function attachGraphQLWs(wsServer: WebSocketServer, options: GraphQLWsOpt
         return true;
       },
       onSubscribe: (ctx, id, payload) => {
+        arrivalsOf(ctx.extra).set(id, new Date());
         requestIdsOf(ctx.extra).set(id, requestIdFrom(undefined));
         if (Object.keys(ctx.subscriptions).length > LIMITS.maxSubscriptionsPerSocket) {
           return [new GraphQLError(`at most ${LIMITS.maxSubscriptionsPerSocket} operations per socket`, { extensions: { code: "TOO_MANY_SUBSCRIPTIONS" } })];
@@ -75,6 +78,7 @@ export function attachGraphQLWs(wsServer: WebSocketServer, options: GraphQLWsOpt
           throw error;
         }),
         requestId: requestIdsOf(ctx.extra).get(id) ?? requestIdFrom(undefined),
+        receivedAt: arrivalsOf(ctx.extra).get(id) ?? new Date(),
         streams: options.streams,
       }),
       onNext: (ctx, id, _payload, _args, result) => {
@@ -86,10 +90,12 @@ export function attachGraphQLWs(wsServer: WebSocketServer, options: GraphQLWsOpt
         const requestId = requestIdsOf(ctx.extra).get(id) ?? "";
         // An operation refused before it ran never completes, so its request id is released here.
         requestIdsOf(ctx.extra).delete(id);
+        arrivalsOf(ctx.extra).delete(id);
         return errors.map((error) => options.formatError(options.production ? withoutSuggestions(error) : error, requestId)) as unknown as GraphQLError[];
       },
       onComplete: (ctx, id) => {
         requestIdsOf(ctx.extra).delete(id);
+        arrivalsOf(ctx.extra).delete(id);
       },
     },
     wsServer,

@@ -52,6 +52,7 @@ export interface RunningHttpServer {
 declare module "http" {
   interface IncomingMessage {
     requestId?: string;
+    receivedAt?: Date;
   }
 }
 
@@ -116,6 +117,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   await apollo.start();
 
   app.use((req, res, next) => {
+    req.receivedAt = new Date();
     req.requestId = requestIdFrom(req.headers["x-request-id"]);
     res.setHeader("X-Request-Id", req.requestId);
     next();
@@ -138,7 +140,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       context: async ({ req }): Promise<GraphQLContext> => {
         try {
           const viewer = await options.authenticator.authenticate(req.headers.authorization);
-          return { viewer, requestId: req.requestId ?? requestIdFrom(undefined), streams: options.streams };
+          return { viewer, requestId: req.requestId ?? requestIdFrom(undefined), receivedAt: req.receivedAt ?? new Date(), streams: options.streams };
         } catch (error) {
           if (error instanceof DomainError) throw toGraphQLError(error);
           throw error;

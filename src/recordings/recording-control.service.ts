@@ -27,6 +27,8 @@ export type RecordingTarget = { agentRef: string; recordingId?: undefined } | { 
 
 export interface PauseCommand {
   target: RecordingTarget;
+  /** When the request arrived at the edge: the paused interval starts here, not when the transaction got the lock. */
+  requestedAt: Date;
   holdKey?: string;
   reason?: string;
   source: ControlSource;
@@ -68,10 +70,12 @@ export class RecordingControlService {
         return { recording, activeHolds: holds };
       }
       const now = new Date();
+      // Never before the last transition (the resume that closed the previous interval, or the start).
+      const effectiveAt = new Date(Math.min(now.getTime(), Math.max(command.requestedAt.getTime(), recording.updatedAt.getTime())));
       const previousState = recording.state;
       const interval =
         previousState === RecordingState.RECORDING
-          ? await openPauseInterval(uow, recording, now)
+          ? await openPauseInterval(uow, recording, effectiveAt)
           : await currentPauseInterval(uow.manager, recording.id);
       if (!interval) throw new Error(`paused recording ${recording.id} has no open pause interval`);
       await transition(uow, recording, RecordingState.PAUSED, now);
@@ -96,7 +100,7 @@ export class RecordingControlService {
         },
         requestId,
       });
-      this.events.stateChanged(uow, stateChangedEvent(recording, previousState, viewer.userId, command.source, holdsNow, now));
+      this.events.stateChanged(uow, stateChangedEvent(recording, previousState, viewer.userId, command.source, holdsNow, now, effectiveAt));
       return { recording, activeHolds: holdsNow };
     });
   }

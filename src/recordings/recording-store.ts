@@ -115,6 +115,7 @@ export function stateChangedEvent(
   source: ControlSource,
   holds: PauseHoldEntity[],
   at: Date,
+  effectiveAt: Date = at,
 ): RecordingStateChangedEvent {
   return {
     recordingId: recording.id,
@@ -128,6 +129,7 @@ export function stateChangedEvent(
     source,
     activeHolds: holds.map(holdSnapshot),
     occurredAt: at.toISOString(),
+    effectiveAt: effectiveAt.toISOString(),
   };
 }
 

@@ -52,6 +52,7 @@ export class RecordingSubscriptionResolver {
       source: message.source ?? null,
       activeHolds: message.activeHolds.map(toHoldType),
       occurredAt: new Date(message.occurredAt),
+      effectiveAt: message.effectiveAt ? new Date(message.effectiveAt) : null,
     };
   }
 }

@@ -45,4 +45,10 @@ export class RecordingStateChangeType {
 
   @Field(() => GraphQLISODateTime)
   occurredAt!: Date;
+
+  @Field(() => GraphQLISODateTime, {
+    nullable: true,
+    description: "From when the change applies to the audio: for a pause, when its request arrived; otherwise when it was committed. null in a snapshot.",
+  })
+  effectiveAt!: Date | null;
 }

@@ -81,7 +81,13 @@ export class RecordingResolver {
   async pauseRecording(@Arg("input", () => PauseRecordingInput) input: PauseRecordingInput, @Ctx() ctx: GraphQLContext): Promise<RecordingType> {
     const viewer = ctx.viewer!;
     return withHolds(
-      await this.control.pause(viewer, ctx.requestId, { target: targetOf(input), holdKey: input.holdKey, reason: input.reason, source: sourceOf(viewer) }),
+      await this.control.pause(viewer, ctx.requestId, {
+        target: targetOf(input),
+        requestedAt: ctx.receivedAt,
+        holdKey: input.holdKey,
+        reason: input.reason,
+        source: sourceOf(viewer),
+      }),
     );
   }
 

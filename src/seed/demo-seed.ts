@@ -26,7 +26,7 @@ export async function seedDemoData(services: Services): Promise<void> {
     const agent = index % 2 === 0 ? "alice@callvault.test" : "bob@callvault.test";
     const past = await services.calls.start(telephony, SEED_REQUEST, { customerId: customer.id, agentRef: agent, externalRef: `CA-demo-${index + 1}` });
     if (index === 0) {
-      await services.control.pause(alice, SEED_REQUEST, { target: { agentRef: agent }, reason: "customer read out a card number", source: ControlSource.AGENT_UI });
+      await services.control.pause(alice, SEED_REQUEST, { target: { agentRef: agent }, requestedAt: new Date(), reason: "customer read out a card number", source: ControlSource.AGENT_UI });
       await services.control.resume(alice, SEED_REQUEST, { target: { agentRef: agent }, force: false, source: ControlSource.AGENT_UI });
     }
     const session = await services.sessions.open(past.recording.id);
