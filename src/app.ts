@@ -115,8 +115,7 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
       media,
       recordings,
       lifecycle,
-      config.media.pauseBehavior,
-      mediaWorkers,
+      { workers: mediaWorkers, pauseBehavior: config.media.pauseBehavior, pauseGuardMs: config.mediaPipeline.pauseGuardMs },
       auditPauseLeaks(transactions, audit, options.log ?? defaultLog),
     );
     await sessions.start();

@@ -25,6 +25,14 @@ export interface PauseLeak {
 
 export type LeakListener = (leak: PauseLeak) => void;
 
+/** How this instance's sessions run their pipelines. */
+export interface SessionPipelineSettings {
+  workers: MediaWorkerPool;
+  pauseBehavior: PauseBehavior;
+  /** A pause cuts from this long before its request arrived (PAUSE_GUARD_MS). */
+  pauseGuardMs: number;
+}
+
 /** What the stream feeding a session learns after `pushFrame` returned: the pipeline runs on a worker thread. */
 export interface SessionObserver {
   frameRejected(reason: FrameRejection): void;
@@ -54,11 +62,14 @@ export class LiveMediaSession {
   private openPauseStartMs: number | undefined;
   private finishing: Promise<SessionResult> | undefined;
   private pipeline!: RemotePipeline;
+  /** Per cut start: how much of it is guard band before the pause instant (not paused audio if it leaks). */
+  private readonly guardedMs = new Map<number, number>();
   private observer: SessionObserver | undefined;
 
   private constructor(
     readonly recordingId: string,
     private readonly streamOriginMs: number,
+    private readonly pauseGuardMs: number,
     private readonly writer: EncryptedObjectWriter,
     private readonly media: RecordingMediaService,
     private readonly onLeak: LeakListener,
@@ -67,16 +78,15 @@ export class LiveMediaSession {
 
   static async open(
     recordingId: string,
-    pauseBehavior: PauseBehavior,
+    settings: SessionPipelineSettings,
     media: RecordingMediaService,
-    workers: MediaWorkerPool,
     pausesSoFar: PauseIntervalEntity[],
     streamOrigin = new Date(),
     onLeak: LeakListener = () => undefined,
   ): Promise<LiveMediaSession> {
     const writer = await media.beginIngest(recordingId);
-    const session = new LiveMediaSession(recordingId, streamOrigin.getTime(), writer, media, onLeak);
-    session.pipeline = workers.open(pauseBehavior, {
+    const session = new LiveMediaSession(recordingId, streamOrigin.getTime(), settings.pauseGuardMs, writer, media, onLeak);
+    session.pipeline = settings.workers.open(settings.pauseBehavior, {
       frames: (counts, rejections) => session.onFrames(counts, rejections),
       pause: (span, outcome) => session.report(outcome, span.startOffsetMs),
       mp3: (bytes) => session.write(bytes),
@@ -112,9 +122,9 @@ export class LiveMediaSession {
   /** Follows the control plane's pauses and resumes as they are published. */
   onStateChanged(event: RecordingStateChangedEvent): void {
     if (event.recordingId !== this.recordingId) return;
-    const at = new Date(event.occurredAt);
-    if (event.state === RecordingState.PAUSED && event.previousState === RecordingState.RECORDING) this.applyPause(at, null);
-    else if (event.state === RecordingState.RECORDING && event.previousState === RecordingState.PAUSED) this.closePause(at);
+    // A pause applies from when its request arrived (effectiveAt); a resume from its commit.
+    if (event.state === RecordingState.PAUSED && event.previousState === RecordingState.RECORDING) this.applyPause(new Date(event.effectiveAt), null);
+    else if (event.state === RecordingState.RECORDING && event.previousState === RecordingState.PAUSED) this.closePause(new Date(event.occurredAt));
   }
 
   /** Applies stored pause intervals; applying one again only extends its cut, so this is safe to repeat. */
@@ -141,8 +151,14 @@ export class LiveMediaSession {
     return { stored: true, ...produced };
   }
 
+  /**
+   * `startedAt` is when the pause request arrived; the cut begins PAUSE_GUARD_MS before it, because the
+   * customer may start reading the moment the agent clicks, and clocks and timestamps are never exact.
+   */
   private applyPause(startedAt: Date, endedAt: Date | null): void {
-    const startOffsetMs = this.toStreamMs(startedAt);
+    const pausedFromMs = this.toStreamMs(startedAt);
+    const startOffsetMs = Math.max(0, pausedFromMs - this.pauseGuardMs);
+    this.guardedMs.set(startOffsetMs, pausedFromMs - startOffsetMs);
     this.pipeline.applyPause({ startOffsetMs, endOffsetMs: endedAt ? Math.max(startOffsetMs, this.toStreamMs(endedAt)) : null });
     if (!endedAt) this.openPauseStartMs = startOffsetMs;
     else if (this.openPauseStartMs === startOffsetMs) this.openPauseStartMs = undefined;
@@ -162,11 +178,14 @@ export class LiveMediaSession {
   }
 
   /** A pause that arrived after its audio had left the hold-back window let some of it through: say so loudly. */
-  private report(outcome: PauseOutcome, pauseOffsetMs: number): void {
-    if (outcome.kind === "applied-late") {
-      this.leakedMs += outcome.leakedMs;
-      this.onLeak({ recordingId: this.recordingId, leakedMs: outcome.leakedMs, pauseOffsetMs });
-    }
+  private report(outcome: PauseOutcome, cutOffsetMs: number): void {
+    if (outcome.kind !== "applied-late") return;
+    // The cut's guard band is audio from before the pause: only what leaked past the pause instant was paused.
+    const guardMs = this.guardedMs.get(cutOffsetMs) ?? 0;
+    const leakedMs = outcome.leakedMs - guardMs;
+    if (leakedMs <= 0) return;
+    this.leakedMs += leakedMs;
+    this.onLeak({ recordingId: this.recordingId, leakedMs, pauseOffsetMs: cutOffsetMs + guardMs });
   }
 
   private toStreamMs(at: Date): number {
