@@ -5,13 +5,12 @@ import type { MediaFrame } from "../media/media-frame";
 import type { Mp3Summary } from "../media/mp3-encoder";
 import type { PauseBehavior, PauseOutcome, PauseSpan } from "../media/pause-cutter";
 import { FrameBatchWriter } from "./frame-batch";
+import { PIPELINE_WORKER_FILE } from "./pipeline-worker";
 import type { ControlCommand, FrameRejection, PipelineBatch, PipelineReply, PipelineWorkerData, SessionReport } from "./pipeline-protocol";
 
 /** Frames wait at most this long on the event loop before crossing to their worker, so a batch holds many calls. */
 const FLUSH_INTERVAL_MS = 10;
 
-const COMPILED_WORKER = path.join(__dirname, "pipeline-worker.js");
-const SOURCE_WORKER = path.join(__dirname, "pipeline-worker.ts");
 const SOURCE_LOADER = path.join(__dirname, "load-ts-worker.cjs");
 
 /** What a call's pipeline tells the session that feeds it, as its worker gets to it. */
@@ -259,9 +258,9 @@ class PoolWorker {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-/** The compiled worker in a build; in a source run (tests), the TypeScript entry through a transpiling loader. */
+/** The compiled worker in a build; in a source run (tests under ts-jest), the TypeScript entry through a transpiling loader. */
 function workerScript(): { file: string; entry?: string } {
-  if (fs.existsSync(COMPILED_WORKER)) return { file: COMPILED_WORKER };
-  if (fs.existsSync(SOURCE_WORKER) && fs.existsSync(SOURCE_LOADER)) return { file: SOURCE_LOADER, entry: SOURCE_WORKER };
-  throw new Error(`the media pipeline worker ${COMPILED_WORKER} is missing (npm run build compiles it)`);
+  if (!PIPELINE_WORKER_FILE.endsWith(".ts")) return { file: PIPELINE_WORKER_FILE };
+  if (!fs.existsSync(SOURCE_LOADER)) throw new Error(`the loader ${SOURCE_LOADER} for running the media worker from source is missing`);
+  return { file: SOURCE_LOADER, entry: PIPELINE_WORKER_FILE };
 }

@@ -1,6 +1,12 @@
-import { parentPort, workerData } from "node:worker_threads";
+import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { PipelineHost } from "./pipeline-host";
 import type { PipelineBatch, PipelineReply, PipelineWorkerData } from "./pipeline-protocol";
+
+/**
+ * This module's own file, for the pool to start it: the compiled .js in a build, the .ts in a source run.
+ * Importing it (as the pool does, which also puts it in every build) starts nothing on the main thread.
+ */
+export const PIPELINE_WORKER_FILE = __filename;
 
 /** A pipeline worker thread: runs the batches the pool posts, strictly one after another, and posts each reply. */
 function serve(): void {
@@ -21,4 +27,4 @@ function serve(): void {
   });
 }
 
-serve();
+if (!isMainThread) serve();
