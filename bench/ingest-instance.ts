@@ -16,7 +16,7 @@ import { RecordingState } from "../src/recordings/recording-state";
 
 export type InstanceRequest =
   | { kind: "start"; env: Record<string, string> }
-  /** Only on the first instance: the gateway user, a customer and `agents` agents, created once in the shared database. */
+  /** Only on the first instance: the gateway user and a customer (once), and at least `agents` agents, in the shared database. */
   | { kind: "setup"; agents: number }
   | { kind: "steady-start" }
   | { kind: "steady-end" }
@@ -76,18 +76,24 @@ class Instance {
     return this.app.server.url.replace("localhost", "127.0.0.1").replace(/^http/, "ws").replace(/\/graphql$/, "/media");
   }
 
+  private bench: { token: string; customerId: string; agentIds: string[]; tag: string } | undefined;
+
+  /** The gateway user and a customer (once), and agents up to `agents`: an agent has one live call at a time. */
   async setup(agents: number): Promise<InstanceReply> {
     const services = this.app.services;
-    const tag = randomUUID().slice(0, 8);
-    const gatewayUser = await services.users.create(undefined, "bench", { email: `gateway-${tag}@bench.test`, displayName: "Bench gateway", roles: [Role.API_USER] });
-    const gateway = (await services.users.loadViewer(gatewayUser.id)) as Viewer;
-    const customer = await services.customers.create(gateway, "bench", "Bench customer");
-    const agentIds: string[] = [];
-    // An agent has one live call at a time, so each concurrent call gets its own.
-    for (let n = 0; n < agents; n++) {
-      agentIds.push((await services.users.create(undefined, "bench", { email: `agent-${n}-${tag}@bench.test`, displayName: `Agent ${n}`, roles: [Role.AGENT] })).id);
+    if (!this.bench) {
+      const tag = randomUUID().slice(0, 8);
+      const gatewayUser = await services.users.create(undefined, "bench", { email: `gateway-${tag}@bench.test`, displayName: "Bench gateway", roles: [Role.API_USER] });
+      const gateway = (await services.users.loadViewer(gatewayUser.id)) as Viewer;
+      const customer = await services.customers.create(gateway, "bench", "Bench customer");
+      this.bench = { token: await services.tokens.mint(gatewayUser.id), customerId: customer.id, agentIds: [], tag };
     }
-    return { kind: "setup", token: await services.tokens.mint(gatewayUser.id), customerId: customer.id, agentIds };
+    const bench = this.bench;
+    while (bench.agentIds.length < agents) {
+      const n = bench.agentIds.length;
+      bench.agentIds.push((await services.users.create(undefined, "bench", { email: `agent-${n}-${bench.tag}@bench.test`, displayName: `Agent ${n}`, roles: [Role.AGENT] })).id);
+    }
+    return { kind: "setup", token: bench.token, customerId: bench.customerId, agentIds: bench.agentIds.slice(0, agents) };
   }
 
   steadyStarted(): void {

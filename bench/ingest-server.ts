@@ -82,9 +82,13 @@ class Fleet {
   private constructor(
     readonly instances: InstanceProcess[],
     readonly mediaUrls: string[],
-    readonly setup: { token: string; customerId: string; agentIds: string[] },
     private readonly cleanup: () => Promise<void>,
   ) {}
+
+  /** The gateway's token, the customer, and `calls` agents (created on the first instance as needed). */
+  users(calls: number): Promise<{ token: string; customerId: string; agentIds: string[] }> {
+    return this.instances[0].request({ kind: "setup", agents: calls }, "setup");
+  }
 
   static async start(specs: InstanceSpec[]): Promise<Fleet> {
     const database = `callvault_bench_${randomBytes(4).toString("hex")}`;
@@ -117,8 +121,7 @@ class Fleet {
         };
         mediaUrls.push((await instance.request({ kind: "start", env }, "started")).mediaUrl);
       }
-      const setup = await instances[0].request({ kind: "setup", agents: MAX_CALLS }, "setup");
-      return new Fleet(instances, mediaUrls, setup, cleanup);
+      return new Fleet(instances, mediaUrls, cleanup);
     } catch (error) {
       await cleanup();
       throw error;
@@ -131,11 +134,12 @@ class Fleet {
 }
 
 async function runTrial(fleet: Fleet, calls: number, seconds: number): Promise<TrialResult> {
+  const users = await fleet.users(calls);
   const request: LoadRequest = {
     kind: "run",
     mediaUrl: fleet.mediaUrls[0],
-    token: fleet.setup.token,
-    streams: fleet.setup.agentIds.slice(0, calls).map((agentId, i) => ({ customerId: fleet.setup.customerId, agentId, mediaUrl: fleet.mediaUrls[i % fleet.mediaUrls.length] })),
+    token: users.token,
+    streams: users.agentIds.map((agentId, i) => ({ customerId: users.customerId, agentId, mediaUrl: fleet.mediaUrls[i % fleet.mediaUrls.length] })),
     seconds,
     warmUpMs: WARM_UP_MS,
   };
@@ -202,10 +206,11 @@ function format(r: TrialResult): string {
 
 /** Ramps the call count (doubling, then bisecting to within 10 %) inside the time budget; returns the most that kept up. */
 async function section(label: string, specs: InstanceSpec[], firstCalls: number, seconds: number, budgetMs: number): Promise<number> {
-  const began = Date.now();
   console.log(`\n${label}`);
   const fleet = await Fleet.start(specs);
+  const began = Date.now();
   try {
+    // A trial takes its seconds plus ~8 s (creating agents the first time, connecting, warm-up, draining).
     const fits = () => Date.now() - began + (seconds + 8) * 1000 <= budgetMs;
     const trial = async (calls: number) => {
       const result = await runTrial(fleet, calls, seconds);
