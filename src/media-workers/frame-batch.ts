@@ -5,6 +5,7 @@ const HEADER_BYTES = 4 + 1 + 8 + 2;
 const TRACK_CODES: Record<Track, number> = { inbound: 0, outbound: 1 };
 const TRACK_NAMES: readonly Track[] = ["inbound", "outbound"];
 const INITIAL_CAPACITY = 16 * 1024;
+const MAX_PACKED_FRAME_BYTES = 0xffff;
 
 export interface PackedFrame {
   session: number;
@@ -26,6 +27,8 @@ export class FrameBatchWriter {
   }
 
   append(session: number, frame: MediaFrame): void {
+    // The parser caps payloads far below this (MAX_MEDIA_PAYLOAD_BYTES); a longer one would corrupt the batch.
+    if (frame.mulaw.length > MAX_PACKED_FRAME_BYTES) throw new RangeError(`a ${frame.mulaw.length}-byte frame does not fit a packed batch`);
     const size = HEADER_BYTES + frame.mulaw.length;
     if (this.length + size > this.bytes.length) this.grow(this.length + size);
     const at = this.length;
