@@ -208,6 +208,14 @@ function format(r: TrialResult): string {
 async function section(label: string, specs: InstanceSpec[], firstCalls: number, seconds: number, budgetMs: number): Promise<number> {
   console.log(`\n${label}`);
   const fleet = await Fleet.start(specs);
+  try {
+    // Not counted: the first calls start the media workers (thread start, WebAssembly compile) and warm the JIT.
+    const warmUp = await runTrial(fleet, Math.min(firstCalls, 20), 3);
+    console.log(`  (warm-up, not counted: ${warmUp.calls} calls, ${warmUp.verdict})`);
+  } catch (error) {
+    await fleet.stop();
+    throw error;
+  }
   const began = Date.now();
   try {
     // A trial takes its seconds plus ~8 s (creating agents the first time, connecting, warm-up, draining).
