@@ -122,8 +122,9 @@ export class LiveMediaSession {
   /** Follows the control plane's pauses and resumes as they are published. */
   onStateChanged(event: RecordingStateChangedEvent): void {
     if (event.recordingId !== this.recordingId) return;
-    // A pause applies from when its request arrived (effectiveAt); a resume from its commit.
-    if (event.state === RecordingState.PAUSED && event.previousState === RecordingState.RECORDING) this.applyPause(new Date(event.effectiveAt), null);
+    // A pause applies from when its request arrived (effectiveAt; an instance from before it was published sends
+    // only occurredAt); a resume from its commit.
+    if (event.state === RecordingState.PAUSED && event.previousState === RecordingState.RECORDING) this.applyPause(new Date(event.effectiveAt ?? event.occurredAt), null);
     else if (event.state === RecordingState.RECORDING && event.previousState === RecordingState.PAUSED) this.closePause(new Date(event.occurredAt));
   }
 
