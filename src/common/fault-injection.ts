@@ -6,7 +6,7 @@
 export type FaultPoint = "crash-after-delete-commit" | "media-worker-crash-on-pause";
 
 export function crashPoint(point: FaultPoint): void {
-  if (process.env.NODE_ENV === "test" && process.env.CALLVAULT_FAULT === point) process.kill(process.pid, "SIGKILL");
+  if (faultArmed(point)) process.kill(process.pid, "SIGKILL");
 }
 
 /** For faults that fire elsewhere (a worker thread): whether CALLVAULT_FAULT arms this one. */
