@@ -11,8 +11,8 @@ export interface LoadRequest {
   kind: "run";
   mediaUrl: string;
   token: string;
-  /** One stream per entry; each starts its own call (customParameters customerId + agentId). */
-  streams: { customerId: string; agentId: string }[];
+  /** One stream per entry; each starts its own call (customParameters customerId + agentId), on `mediaUrl` when given. */
+  streams: { customerId: string; agentId: string; mediaUrl?: string }[];
   seconds: number;
   warmUpMs: number;
 }
@@ -52,7 +52,7 @@ function open(url: string, token: string): Promise<WebSocket> {
 async function run(request: LoadRequest, report: (message: LoadMessage) => void): Promise<LoadResult> {
   const corpus = buildCallCorpus(request.seconds);
   const calls = request.streams.length;
-  const sockets = await Promise.all(request.streams.map(() => open(request.mediaUrl, request.token)));
+  const sockets = await Promise.all(request.streams.map((stream) => open(stream.mediaUrl ?? request.mediaUrl, request.token)));
   const closed = sockets.map((socket) => new Promise<{ code: number; at: number }>((resolve) => socket.once("close", (code) => resolve({ code, at: Date.now() }))));
   sockets.forEach((socket) => socket.on("error", () => undefined));
   sockets.forEach((socket, i) => {
@@ -67,7 +67,7 @@ async function run(request: LoadRequest, report: (message: LoadMessage) => void)
           streamSid,
           callSid: `CAbench${i}`,
           tracks: ["inbound", "outbound"],
-          customParameters: request.streams[i],
+          customParameters: { customerId: request.streams[i].customerId, agentId: request.streams[i].agentId },
           mediaFormat: { encoding: "audio/x-mulaw", sampleRate: 8000, channels: 1 },
         },
       }),

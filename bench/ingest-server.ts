@@ -1,268 +1,272 @@
 /**
- * Ingest capacity through the real server: the whole app (HTTP, /media WebSocket, TwilioMediaStream, sessions,
- * MP3 encoding, encryption, filesystem store, SQLite) runs in this process, and a forked load generator
- * (ingest-load.ts) plays N concurrent real-time Twilio streams against it from its own process. N grows until
- * the server stops keeping up. Build and run (from the repository root; the build copies the worker scripts):
- *   npm run build && npx tsc -p bench/tsconfig.json && node dist/bench/ingest-server.js [trialSeconds=15] [budgetMinutes=4.5] [calls,calls…]
- * (a list of call counts runs just those trials instead of ramping)
+ * Ingest capacity through the real server, on MySQL/MariaDB + Redis like a fleet: each callvault instance runs in
+ * its own process (ingest-instance.ts: the whole app with its media worker pool), and a forked load generator
+ * (ingest-load.ts) plays N concurrent real-time Twilio streams, spread over the instances. N grows until the
+ * instances stop keeping up. Three sections, side by side in one run:
+ *   A. one instance on every core (MEDIA_WORKERS = the machine's cores)           — target: ≥ 400 calls
+ *   B. one instance pinned to one core (taskset, MEDIA_WORKERS=1)
+ *   C. two instances, each pinned to its own core, one MySQL and Redis           — target: ≥ 1.8 × B
+ * Build and run (from the repository root):
+ *   npm run build && npx tsc -p bench/tsconfig.json && node dist/bench/ingest-server.js [trialSeconds=10] [minutesPerSection=3] [sections=ABC]
+ * BENCH_MYSQL_URL (default mysql://root@127.0.0.1:3306) and BENCH_REDIS_URL (default redis://127.0.0.1:6379).
  */
-import "reflect-metadata";
 import { ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { monitorEventLoopDelay } from "node:perf_hooks";
-import { App, createApp } from "../src/app";
-import { Role } from "../src/auth/role";
-import type { Viewer } from "../src/auth/viewer";
-import { loadConfig } from "../src/config/config";
-import type { LiveMediaSession } from "../src/ingest/live-media-session";
-import { RecordingState } from "../src/recordings/recording-state";
+import mysql from "mysql2/promise";
+import type { InstanceReply, InstanceReport, InstanceRequest } from "./ingest-instance";
 import type { LoadMessage, LoadRequest, LoadResult } from "./ingest-load";
 
 const WARM_UP_MS = 3000;
-/** The histogram records the time between its timer's ticks, so an idle loop reads as the resolution itself. */
-const LOOP_RESOLUTION_MS = 10;
-const loopDelayMs = (nanoseconds: number) => Math.max(0, nanoseconds / 1e6 - LOOP_RESOLUTION_MS);
-/** Keeping up: no frame lost, event-loop stalls well inside the mixer's 200 ms hold-back, no growing backlog. */
-const ACCEPTABLE_LOOP_DELAY_P99_MS = 100;
+/** Keeping up: no frame lost, event-loop p99 under 50 ms on every instance, no growing backlog. */
+const ACCEPTABLE_LOOP_DELAY_P99_MS = 50;
 const ACCEPTABLE_BACKLOG_GROWTH_MS = 20;
+/** Audio still waiting at the end, per call: beyond this the calls run late even if the backlog is shrinking. */
+const ACCEPTABLE_BACKLOG_MS = 200;
 /** Above this the load generator itself was late, and the trial says nothing about the server. */
 const ACCEPTABLE_CLIENT_LAG_P99_MS = 50;
+const MAX_CALLS = 1200;
+const MYSQL_URL = process.env.BENCH_MYSQL_URL || "mysql://root@127.0.0.1:3306";
+const REDIS_URL = process.env.BENCH_REDIS_URL || "redis://127.0.0.1:6379";
+
+interface InstanceSpec {
+  /** taskset CPU list; unpinned when absent. */
+  cpus?: string;
+  workers: number;
+}
 
 interface TrialResult {
   calls: number;
   sent: number;
-  accepted: number;
-  dropped: number;
-  rejected: number;
-  recordingsAvailable: number;
-  serverCpu: number;
-  clientCpu: number;
-  loopDelayP50Ms: number;
-  loopDelayP99Ms: number;
-  loopDelayMaxMs: number;
-  /** Audio sent but not yet accepted, in ms per call: mean over the first and the last third of the steady window. */
+  reports: InstanceReport[];
   backlogEarlyMs: number;
   backlogLateMs: number;
   client: LoadResult;
-  rssMb: number;
-  /** Event-loop stalls over 100 ms: seconds into the call audio (the clock starts after warm-up is subtracted) and length. */
-  stalls: { atS: number; ms: number }[];
   verdict: "keeps up" | "FALLS BEHIND" | "client-bound";
 }
 
-/** Everything the bench needs from the running app: tokens, agents, and the sessions it opened (for their counters). */
-class Harness {
-  readonly sessions: LiveMediaSession[] = [];
-  private readonly agentIds: string[] = [];
+/** One instance process and its strict request → reply IPC. */
+class InstanceProcess {
+  private readonly replies: ((reply: InstanceReply) => void)[] = [];
 
-  private constructor(
-    readonly app: App,
-    readonly token: string,
-    private readonly gateway: Viewer,
-    readonly customerId: string,
-  ) {
-    // Keep every session this server opens, so its frame counters can be read after the stream closed.
-    const registry = app.services.sessions;
-    const open = registry.open.bind(registry);
-    registry.open = async (recordingId) => {
-      const session = await open(recordingId);
-      this.sessions.push(session);
-      return session;
-    };
+  private constructor(private readonly child: ChildProcess) {
+    child.on("message", (reply: InstanceReply) => this.replies.shift()?.(reply));
   }
 
-  static async start(dataDir: string): Promise<Harness> {
-    const config = loadConfig({
-      NODE_ENV: "development",
-      PORT: "0",
-      DATA_DIR: dataDir,
-      JWT_SECRET: randomBytes(32).toString("hex"),
-      SEED_DEMO: "false",
+  static fork(spec: InstanceSpec): InstanceProcess {
+    const script = path.join(__dirname, "ingest-instance.js");
+    const child = spec.cpus
+      ? fork(script, [], { execPath: "taskset", execArgv: ["-c", spec.cpus, process.execPath], stdio: ["ignore", "inherit", "inherit", "ipc"] })
+      : fork(script, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    return new InstanceProcess(child);
+  }
+
+  request<K extends InstanceReply["kind"]>(request: InstanceRequest, kind: K): Promise<Extract<InstanceReply, { kind: K }>> {
+    return new Promise((resolve, reject) => {
+      this.replies.push((reply) => {
+        if (reply.kind === kind) resolve(reply as Extract<InstanceReply, { kind: K }>);
+        else reject(new Error(reply.kind === "error" ? reply.message : `expected ${kind}, got ${reply.kind}`));
+      });
+      this.child.send(request);
     });
-    const errors: string[] = [];
-    const app = await createApp(config, { host: "127.0.0.1", log: (message, error) => errors.push(`${message} ${error ?? ""}`) });
-    const services = app.services;
-    const gatewayUser = await services.users.create(undefined, "bench", { email: "gateway@bench.test", displayName: "Bench gateway", roles: [Role.API_USER] });
-    const gateway = (await services.users.loadViewer(gatewayUser.id)) as Viewer;
-    const customer = await services.customers.create(gateway, "bench", "Bench customer");
-    return new Harness(app, await services.tokens.mint(gatewayUser.id), gateway, customer.id);
   }
 
-  get mediaUrl(): string {
-    return this.app.server.url.replace("localhost", "127.0.0.1").replace(/^http/, "ws").replace(/\/graphql$/, "/media");
-  }
-
-  /** An agent has one live call at a time, so each concurrent call gets its own. */
-  async agents(count: number): Promise<string[]> {
-    while (this.agentIds.length < count) {
-      const n = this.agentIds.length;
-      const user = await this.app.services.users.create(undefined, "bench", { email: `agent-${n}@bench.test`, displayName: `Agent ${n}`, roles: [Role.AGENT] });
-      this.agentIds.push(user.id);
-    }
-    return this.agentIds.slice(0, count);
-  }
-
-  accepted(): number {
-    return this.sessions.reduce((sum, session) => sum + session.counters.accepted, 0);
+  async stop(): Promise<void> {
+    await this.request({ kind: "stop" }, "ok").catch(() => undefined);
+    if (this.child.exitCode === null) await new Promise((resolve) => this.child.once("exit", resolve));
   }
 }
 
-async function runTrial(harness: Harness, calls: number, seconds: number): Promise<TrialResult> {
-  const agentIds = await harness.agents(calls);
-  harness.sessions.length = 0;
+/** A fleet of instances on a fresh database, a shared Redis and a shared DATA_DIR. */
+class Fleet {
+  private constructor(
+    readonly instances: InstanceProcess[],
+    readonly mediaUrls: string[],
+    private readonly cleanup: () => Promise<void>,
+  ) {}
+
+  /** The gateway's token, the customer, and `calls` agents (created on the first instance as needed). */
+  users(calls: number): Promise<{ token: string; customerId: string; agentIds: string[] }> {
+    return this.instances[0].request({ kind: "setup", agents: calls }, "setup");
+  }
+
+  static async start(specs: InstanceSpec[]): Promise<Fleet> {
+    const database = `callvault_bench_${randomBytes(4).toString("hex")}`;
+    const admin = await mysql.createConnection(MYSQL_URL);
+    await admin.query(`CREATE DATABASE ${database}`);
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "callvault-ingest-bench-"));
+    const jwtSecret = randomBytes(32).toString("hex");
+    const instances: InstanceProcess[] = [];
+    const mediaUrls: string[] = [];
+    const cleanup = async () => {
+      await Promise.all(instances.map((instance) => instance.stop()));
+      await admin.query(`DROP DATABASE IF EXISTS ${database}`);
+      await admin.end();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    };
+    try {
+      // One at a time: the first migrates the database and writes the master key into DATA_DIR.
+      for (const spec of specs) {
+        const instance = InstanceProcess.fork(spec);
+        instances.push(instance);
+        const env = {
+          NODE_ENV: "development",
+          PORT: "0",
+          DATA_DIR: dataDir,
+          DATABASE_URL: `${MYSQL_URL}/${database}`,
+          REDIS_URL,
+          JWT_SECRET: jwtSecret,
+          SEED_DEMO: "false",
+          MEDIA_WORKERS: String(spec.workers),
+        };
+        mediaUrls.push((await instance.request({ kind: "start", env }, "started")).mediaUrl);
+      }
+      return new Fleet(instances, mediaUrls, cleanup);
+    } catch (error) {
+      await cleanup();
+      throw error;
+    }
+  }
+
+  stop(): Promise<void> {
+    return this.cleanup();
+  }
+}
+
+async function runTrial(fleet: Fleet, calls: number, seconds: number): Promise<TrialResult> {
+  const users = await fleet.users(calls);
   const request: LoadRequest = {
     kind: "run",
-    mediaUrl: harness.mediaUrl,
-    token: harness.token,
-    streams: agentIds.map((agentId) => ({ customerId: harness.customerId, agentId })),
+    mediaUrl: fleet.mediaUrls[0],
+    token: users.token,
+    streams: users.agentIds.map((agentId, i) => ({ customerId: users.customerId, agentId, mediaUrl: fleet.mediaUrls[i % fleet.mediaUrls.length] })),
     seconds,
     warmUpMs: WARM_UP_MS,
   };
-  const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-  const acceptedSamples: [number, number][] = [];
-  let sampler: NodeJS.Timeout | undefined;
-  const stalls: { atS: number; ms: number }[] = [];
-  let stallWatch: NodeJS.Timeout | undefined;
   let steadyStart = 0;
   let steadyEnd = 0;
-  let cpuAtStart = process.cpuUsage();
-  let serverCpu = 0;
+  const relayed: Promise<unknown>[] = [];
   const child: ChildProcess = fork(path.join(__dirname, "ingest-load.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const client = await new Promise<LoadResult>((resolve, reject) => {
     child.on("message", (message: LoadMessage) => {
       if (message.kind === "steady-start") {
         steadyStart = message.at;
-        cpuAtStart = process.cpuUsage();
-        loop.enable();
-        loop.reset();
-        sampler = setInterval(() => acceptedSamples.push([Date.now(), harness.accepted()]), 100);
-        let last = performance.now();
-        stallWatch = setInterval(() => {
-          const now = performance.now();
-          if (now - last > 100 + 20) stalls.push({ atS: (Date.now() - steadyStart + WARM_UP_MS) / 1000, ms: Math.round(now - last - 20) });
-          last = now;
-        }, 20);
+        relayed.push(...fleet.instances.map((instance) => instance.request({ kind: "steady-start" }, "ok")));
       } else if (message.kind === "steady-end") {
         steadyEnd = message.at;
-        loop.disable();
-        clearInterval(sampler);
-        clearInterval(stallWatch);
-        const cpu = process.cpuUsage(cpuAtStart);
-        serverCpu = (cpu.user + cpu.system) / 1000 / Math.max(1, steadyEnd - steadyStart);
+        relayed.push(...fleet.instances.map((instance) => instance.request({ kind: "steady-end" }, "ok")));
       } else if (message.kind === "result") resolve(message.result);
       else reject(new Error(message.message));
     });
     child.once("exit", (code) => reject(new Error(`the load generator exited with ${code}`)));
     child.send(request);
   });
-  clearInterval(sampler);
-  clearInterval(stallWatch);
+  await Promise.all(relayed);
+  const reports = await Promise.all(fleet.instances.map(async (instance) => (await instance.request({ kind: "report" }, "report")).report));
 
-  const sessions = harness.sessions;
-  const sum = (key: "accepted" | "dropped" | "rejected") => sessions.reduce((total, session) => total + session.counters[key], 0);
-  let recordingsAvailable = 0;
-  for (const session of sessions) {
-    if ((await harness.app.services.recordings.find(session.recordingId))?.state === RecordingState.AVAILABLE) recordingsAvailable++;
-  }
-
-  // Backlog: media messages the client had sent by then minus frames the server had accepted, as ms of audio per call.
-  const sentAt = (at: number) => {
-    const samples = client.sentSamples;
+  // Backlog: media messages sent by then minus frames accepted (by the workers) on every instance, as ms of audio per call.
+  const interpolate = (samples: [number, number][], at: number) => {
     const after = samples.findIndex(([time]) => time > at);
-    if (after <= 0) return after === 0 ? 0 : samples[samples.length - 1][1];
-    const [t0, s0] = samples[after - 1];
-    const [t1, s1] = samples[after];
-    return s0 + ((s1 - s0) * (at - t0)) / Math.max(1, t1 - t0);
+    if (after <= 0) return after === 0 ? samples[0][1] : (samples[samples.length - 1]?.[1] ?? 0);
+    const [t0, v0] = samples[after - 1];
+    const [t1, v1] = samples[after];
+    return v0 + ((v1 - v0) * (at - t0)) / Math.max(1, t1 - t0);
   };
-  const backlogMs = acceptedSamples.map(([at, accepted]) => ({ at, ms: ((sentAt(at) - accepted) / (2 * calls)) * 20 }));
   const window = steadyEnd - steadyStart;
+  const backlog = client.sentSamples
+    .filter(([at]) => at >= steadyStart && at <= steadyEnd)
+    .map(([at, sent]) => ({ at, ms: ((sent - reports.reduce((sum, r) => sum + interpolate(r.acceptedSamples, at), 0)) / (2 * calls)) * 20 }));
   const meanBacklog = (from: number, to: number) => {
-    const values = backlogMs.filter((b) => b.at >= steadyStart + from * window && b.at < steadyStart + to * window).map((b) => b.ms);
+    const values = backlog.filter((b) => b.at >= steadyStart + from * window && b.at < steadyStart + to * window).map((b) => b.ms);
     return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
   };
-  const result = {
-    calls,
-    sent: client.framesSent,
-    accepted: sum("accepted"),
-    dropped: sum("dropped"),
-    rejected: sum("rejected"),
-    recordingsAvailable,
-    serverCpu,
-    clientCpu: client.cpuShare,
-    loopDelayP50Ms: loopDelayMs(loop.percentile(50)),
-    loopDelayP99Ms: loopDelayMs(loop.percentile(99)),
-    loopDelayMaxMs: loopDelayMs(loop.max),
-    backlogEarlyMs: meanBacklog(0, 1 / 3),
-    backlogLateMs: meanBacklog(2 / 3, 1),
-    client,
-    rssMb: process.memoryUsage().rss / 1e6,
-    stalls,
-  };
-  const lossless = result.dropped === 0 && result.rejected === 0 && result.accepted === result.sent && recordingsAvailable === calls;
-  const serverKeptUp =
-    lossless && result.loopDelayP99Ms <= ACCEPTABLE_LOOP_DELAY_P99_MS && result.backlogLateMs - result.backlogEarlyMs <= ACCEPTABLE_BACKLOG_GROWTH_MS;
-  const verdict = serverKeptUp ? "keeps up" : lossless && client.sendLagP99Ms > ACCEPTABLE_CLIENT_LAG_P99_MS ? "client-bound" : "FALLS BEHIND";
-  return { ...result, verdict };
+  const total = (key: "accepted" | "dropped" | "rejected" | "available") => reports.reduce((sum, r) => sum + r[key], 0);
+  const backlogEarlyMs = meanBacklog(0, 1 / 3);
+  const backlogLateMs = meanBacklog(2 / 3, 1);
+  const lossless = total("dropped") === 0 && total("rejected") === 0 && total("accepted") === client.framesSent && total("available") === calls;
+  const keptUp =
+    lossless &&
+    reports.every((r) => r.loopDelayP99Ms <= ACCEPTABLE_LOOP_DELAY_P99_MS) &&
+    backlogLateMs - backlogEarlyMs <= ACCEPTABLE_BACKLOG_GROWTH_MS &&
+    backlogLateMs <= ACCEPTABLE_BACKLOG_MS;
+  const verdict = keptUp ? "keeps up" : lossless && client.sendLagP99Ms > ACCEPTABLE_CLIENT_LAG_P99_MS ? "client-bound" : "FALLS BEHIND";
+  return { calls, sent: client.framesSent, reports, backlogEarlyMs, backlogLateMs, client, verdict };
 }
 
 function format(r: TrialResult): string {
-  const pct = (share: number) => `${(share * 100).toFixed(0).padStart(3)}%`;
+  const pct = (share: number) => `${(share * 100).toFixed(0)}%`;
+  const total = (key: "accepted" | "dropped" | "rejected" | "available") => r.reports.reduce((sum, report) => sum + report[key], 0);
+  const instances = r.reports
+    .map((report, i) => `#${i}: cpu ${pct(report.cpu)} loop p50 ${report.loopDelayP50Ms.toFixed(1)} p99 ${report.loopDelayP99Ms.toFixed(1)} max ${report.loopDelayMaxMs.toFixed(0)} ms, worker backlog ≤ ${report.workerBacklogMax}, rss ${report.rssMb.toFixed(0)} MB`)
+    .join("\n             ");
   return (
-    `  ${String(r.calls).padStart(4)} calls  frames sent ${String(r.sent).padStart(7)} accepted ${String(r.accepted).padStart(7)} dropped ${r.dropped} rejected ${r.rejected}` +
-    `  AVAILABLE ${r.recordingsAvailable}/${r.calls}\n` +
-    `             server cpu ${pct(r.serverCpu)}  loop delay p50 ${r.loopDelayP50Ms.toFixed(1)} p99 ${r.loopDelayP99Ms.toFixed(1)} max ${r.loopDelayMaxMs.toFixed(1)} ms` +
-    `  backlog ${r.backlogEarlyMs.toFixed(1)} → ${r.backlogLateMs.toFixed(1)} ms/call  stop→close p50 ${r.client.stopToCloseP50Ms} max ${r.client.stopToCloseMaxMs} ms  rss ${r.rssMb.toFixed(0)} MB\n` +
-    `             client cpu ${pct(r.clientCpu)}  send lag p99 ${r.client.sendLagP99Ms.toFixed(1)} max ${r.client.sendLagMaxMs.toFixed(1)} ms  closes ${JSON.stringify(r.client.closeCodes)}` +
-    `  load ${os.loadavg()[0].toFixed(1)}  → ${r.verdict}` +
-    (r.stalls.length > 0 ? `\n             loop stalls > 100 ms (s into the call: ms) ${r.stalls.map((s) => `${s.atS.toFixed(1)}: ${s.ms}`).join(", ")}` : "")
+    `  ${String(r.calls).padStart(4)} calls  frames sent ${r.sent} accepted ${total("accepted")} dropped ${total("dropped")} rejected ${total("rejected")}  AVAILABLE ${total("available")}/${r.calls}` +
+    `  backlog ${r.backlogEarlyMs.toFixed(1)} → ${r.backlogLateMs.toFixed(1)} ms/call\n             ${instances}\n` +
+    `             client cpu ${pct(r.client.cpuShare)} send lag p99 ${r.client.sendLagP99Ms.toFixed(1)} ms  stop→close p50 ${r.client.stopToCloseP50Ms} ms  closes ${JSON.stringify(r.client.closeCodes)}` +
+    `  load ${os.loadavg()[0].toFixed(1)}  → ${r.verdict}`
   );
 }
 
-async function main(): Promise<void> {
-  const seconds = Number(process.argv[2] ?? 15);
-  const budgetMs = Number(process.argv[3] ?? 4.5) * 60_000;
-  const fixedCounts = process.argv[4]?.split(",").map(Number);
-  const began = Date.now();
-  console.log(`Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? "unknown CPU"}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-  console.log(`Real server (SQLite, filesystem store) in this process, real-time Twilio streams from a forked process; ${seconds} s trials.`);
-  console.log(`Keeps up = every frame accepted, every recording AVAILABLE, loop delay p99 ≤ ${ACCEPTABLE_LOOP_DELAY_P99_MS} ms, backlog growth ≤ ${ACCEPTABLE_BACKLOG_GROWTH_MS} ms.\n`);
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "callvault-ingest-bench-"));
-  const harness = await Harness.start(dataDir);
-  const results: TrialResult[] = [];
-  const trial = async (calls: number) => {
-    const result = await runTrial(harness, calls, seconds);
-    console.log(format(result));
-    results.push(result);
-    return result;
-  };
-  // A trial takes ~seconds + 3 s; stop ramping when the next one would overrun the budget.
-  const fits = () => Date.now() - began + (seconds + 4) * 1000 <= budgetMs;
+/** Ramps the call count (doubling, then bisecting to within 10 %) inside the time budget; returns the most that kept up. */
+async function section(label: string, specs: InstanceSpec[], firstCalls: number, seconds: number, budgetMs: number): Promise<number> {
+  console.log(`\n${label}`);
+  const fleet = await Fleet.start(specs);
   try {
-    if (fixedCounts) {
-      for (const calls of fixedCounts) await trial(calls);
-      return;
-    }
+    // Not counted: the first calls start the media workers (thread start, WebAssembly compile) and warm the JIT.
+    const warmUp = await runTrial(fleet, Math.min(firstCalls, 20), 3);
+    console.log(`  (warm-up, not counted: ${warmUp.calls} calls, ${warmUp.verdict})`);
+  } catch (error) {
+    await fleet.stop();
+    throw error;
+  }
+  const began = Date.now();
+  try {
+    // A trial takes its seconds plus ~8 s (creating agents the first time, connecting, warm-up, draining).
+    const fits = () => Date.now() - began + (seconds + 8) * 1000 <= budgetMs;
+    const trial = async (calls: number) => {
+      const result = await runTrial(fleet, calls, seconds);
+      console.log(format(result));
+      return result.verdict === "keeps up";
+    };
     let good = 0;
     let bad = Infinity;
-    for (let calls = 10; fits() && bad === Infinity; calls *= 2) {
-      const result = await trial(calls);
-      if (result.verdict === "keeps up") good = calls;
+    for (let calls = firstCalls; fits() && bad === Infinity && calls <= MAX_CALLS; calls *= 2) {
+      if (await trial(calls)) good = calls;
       else bad = calls;
     }
-    while (fits() && bad !== Infinity && bad - good > Math.max(2, good * 0.1)) {
+    while (fits() && bad !== Infinity && bad - good > Math.max(10, good * 0.1)) {
       const calls = Math.round((good + bad) / 2);
-      if ((await trial(calls)).verdict === "keeps up") good = calls;
+      if (await trial(calls)) good = calls;
       else bad = calls;
     }
-    const limit = bad === Infinity ? "not reached within the time budget" : `falls behind or is inconclusive at ${bad}`;
-    console.log(`\n→ one server process kept up with ${good} concurrent real-time calls (${limit}); ${((Date.now() - began) / 1000).toFixed(0)} s in all`);
+    const limit = bad === Infinity ? "no limit reached within the time budget" : `falls behind at ${bad}`;
+    console.log(`  → kept up with ${good} concurrent real-time calls (${limit}); ${((Date.now() - began) / 1000).toFixed(0)} s`);
+    return good;
   } finally {
-    await harness.app.close();
-    await fs.rm(dataDir, { recursive: true, force: true });
+    await fleet.stop();
   }
+}
+
+async function main(): Promise<void> {
+  const seconds = Number(process.argv[2] ?? 10);
+  const budgetMs = Number(process.argv[3] ?? 3) * 60_000;
+  const sections = process.argv[4] ?? "ABC";
+  const cores = os.availableParallelism();
+  console.log(`Node ${process.version}, ${cores} × ${os.cpus()[0]?.model ?? "unknown CPU"}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  console.log(`Instances on MySQL/MariaDB + Redis, real-time Twilio streams from a forked process (unpinned); ${seconds} s trials.`);
+  console.log(`Keeps up = every frame accepted, every recording AVAILABLE, event-loop p99 ≤ ${ACCEPTABLE_LOOP_DELAY_P99_MS} ms on every instance, backlog growth ≤ ${ACCEPTABLE_BACKLOG_GROWTH_MS} ms and ≤ ${ACCEPTABLE_BACKLOG_MS} ms at the end.`);
+  const found: Record<string, number> = {};
+  if (sections.includes("A")) found.A = await section(`A. one instance, every core (MEDIA_WORKERS=${cores}) — target ≥ 400 (before the worker pool: < 200)`, [{ workers: cores }], 100, seconds, budgetMs);
+  if (sections.includes("B")) found.B = await section("B. one instance pinned to one core (taskset -c 0, MEDIA_WORKERS=1)", [{ cpus: "0", workers: 1 }], 50, seconds, budgetMs);
+  if (sections.includes("C") && cores >= 2) {
+    found.C = await section("C. two instances, each pinned to its own core (MEDIA_WORKERS=1 each), one MySQL + Redis — target ≥ 1.8 × B", [{ cpus: "0", workers: 1 }, { cpus: "1", workers: 1 }], 100, seconds, budgetMs);
+  }
+  console.log("\nSummary (concurrent real-time calls with zero dropped frames and event-loop p99 ≤ 50 ms):");
+  if (found.A !== undefined) console.log(`  A. one instance, ${cores} cores: ${found.A}   (target ≥ 400; before the worker pool: < 200)`);
+  if (found.B !== undefined) console.log(`  B. one instance, 1 core: ${found.B}`);
+  if (found.C !== undefined) console.log(`  C. two instances, 1 core each: ${found.C}${found.B ? `   = ${(found.C / found.B).toFixed(2)} × B (target ≥ 1.8)` : ""}`);
 }
 
 main().catch((error: unknown) => {

@@ -18,6 +18,7 @@ import { ComplianceReportResolver } from "./compliance-report/compliance-report.
 import { mountComplianceReportRoute } from "./compliance-report/compliance-report.route";
 import { ComplianceReportService } from "./compliance-report/compliance-report.service";
 import { REPORT_SECRET_PURPOSE } from "./compliance-report/report-link";
+import { faultArmed } from "./common/fault-injection";
 import type { Config } from "./config/config";
 import { mountConsoleRoutes } from "./console/console.routes";
 import { CustomerResolver } from "./customers/customer.resolver";
@@ -43,6 +44,7 @@ import { IngestAuthenticator, IngestPrincipal } from "./ingest/ingest-auth";
 import { MediaSessionRegistry } from "./ingest/media-session-registry";
 import { auditPauseLeaks } from "./ingest/pause-leak-auditor";
 import { TwilioMediaStream } from "./ingest/twilio-media-stream";
+import { MediaWorkerPool } from "./media-workers/media-worker-pool";
 import { loadMasterKey } from "./recording-media/master-key-file";
 import { MediaSweeper } from "./recording-media/media-sweeper";
 import { RecordingMediaService } from "./recording-media/recording-media.service";
@@ -73,6 +75,7 @@ export interface Services {
   dataSource: DataSource;
   media: RecordingMediaService;
   sessions: MediaSessionRegistry;
+  mediaWorkers: MediaWorkerPool;
   sweeper: MediaSweeper;
   transactions: TransactionRunner;
   bus: EventBus;
@@ -141,12 +144,13 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
     const lifecycle = new RecordingLifecycleService(recordingStates);
     const recordings = new RecordingQueryService(dataSource, users);
     const media = new RecordingMediaService(dataSource, new FilesystemObjectStore(path.join(config.dataDir, "media")), loadMasterKey(config.media.masterKey, config.dataDir));
+    const mediaWorkers = new MediaWorkerPool({ size: config.mediaPipeline.workers, log: options.log ?? defaultLog, crashOnPause: faultArmed("media-worker-crash-on-pause") });
     const sessions = new MediaSessionRegistry(
       bus,
       media,
       recordings,
       lifecycle,
-      config.media.pauseBehavior,
+      { workers: mediaWorkers, pauseBehavior: config.media.pauseBehavior, pauseGuardMs: config.mediaPipeline.pauseGuardMs },
       auditPauseLeaks(transactions, audit, options.log ?? defaultLog),
     );
     await sessions.start();
@@ -162,6 +166,7 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
       dataSource,
       media,
       sessions,
+      mediaWorkers,
       sweeper,
       transactions,
       bus,
@@ -208,6 +213,7 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
 
 export async function closeServices(services: Services): Promise<void> {
   await services.sessions.closeAll();
+  await services.mediaWorkers.close();
   await services.bus.close();
   await services.audit.close();
   if (services.dataSource.isInitialized) await services.dataSource.destroy();

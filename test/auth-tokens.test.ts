@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import os from "node:os";
 import { SignJWT } from "jose";
 import { AuditEntryEntity } from "../src/audit/audit-entry.entity";
 import { ConfigError, loadConfig } from "../src/config/config";
@@ -186,6 +187,10 @@ describe("configuration", () => {
     ["an unknown NODE_ENV", { NODE_ENV: "staging", JWT_SECRET: secret }, ["NODE_ENV"]],
     ["a Redis URL that is not redis://", { REDIS_URL: "http://cache:6379" }, ["REDIS_URL"]],
     ["a SEED_DEMO that is not a boolean", { SEED_DEMO: "maybe" }, ["SEED_DEMO"]],
+    ["no media workers", { MEDIA_WORKERS: "0" }, ["MEDIA_WORKERS"]],
+    ["a fractional number of media workers", { MEDIA_WORKERS: "1.5" }, ["MEDIA_WORKERS"]],
+    ["a negative pause guard band", { PAUSE_GUARD_MS: "-1" }, ["PAUSE_GUARD_MS"]],
+    ["a pause guard band beyond the hold-back", { PAUSE_GUARD_MS: "500" }, ["PAUSE_GUARD_MS"]],
   ])("refuses %s, naming the variable to set", (_name, env, variables) => {
     const problems = problemsOf(env);
     expect(problems).toHaveLength(1);
@@ -204,5 +209,10 @@ describe("configuration", () => {
     ["production with a JWKS URL", { ...PRODUCTION, JWKS_URL: "https://idp.example/.well-known/jwks.json" }],
   ])("accepts %s (the control)", (_name, env) => {
     expect(() => loadConfig(env)).not.toThrow();
+  });
+
+  it("runs a media worker per core and cuts pauses from 100 ms before their request by default", () => {
+    expect(loadConfig({}).mediaPipeline).toEqual({ workers: os.availableParallelism(), pauseGuardMs: 100 });
+    expect(loadConfig({ MEDIA_WORKERS: "3", PAUSE_GUARD_MS: "0" }).mediaPipeline).toEqual({ workers: 3, pauseGuardMs: 0 });
   });
 });

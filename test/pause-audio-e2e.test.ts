@@ -9,6 +9,7 @@
  * own clock, started when it sent `start`, never more than AHEAD_MS ahead (Twilio sends in real time).
  * The client's clock starts before the server's, so the client's stream time is never behind the
  * server's; the difference (the server's start-up lag) is measured and allowed for where it matters.
+ * A pause cuts from PAUSE_GUARD_MS before its request arrived; a resume takes effect when it commits.
  */
 import { Role } from "../src/auth/role";
 import type { PauseBehavior } from "../src/config/config";
@@ -21,8 +22,8 @@ import { DECODED_DELAY_SAMPLES } from "./media/support/mp3-timing";
 import { FRAME_MS, FRAME_SAMPLES } from "./media/support/synthetic-call";
 import { fullTonePower, tonePower } from "./media/support/tone-measure";
 import { gql } from "./support/graphql-client";
-import { PAUSE, RESUME, Scenario, startCall, startScenarioApp } from "./support/scenario";
-import { TestApp } from "./support/test-app";
+import { createScenario, PAUSE, RESUME, Scenario, startCall, startScenarioApp } from "./support/scenario";
+import { startTestApp, TestApp } from "./support/test-app";
 import { TwilioStreamClient } from "./support/twilio-stream-client";
 
 const VOICE_HZ = 440;
@@ -41,6 +42,8 @@ const LATE_AHEAD_MS = 250;
 const RESUME_GUARD_MS = 150;
 /** Measurement windows keep this far from any edge: MP3 frames (72 ms) smear a cut. */
 const EDGE_MS = 100;
+/** PAUSE_GUARD_MS: a pause cuts from this long before its request arrived. */
+const GUARD_MS = 100;
 
 const FULL = fullTonePower(AMPLITUDE);
 /** A tone that is there: within 3 dB of its full power after μ-law, mixing and MP3. */
@@ -166,31 +169,35 @@ async function endAndDownload(t: TestApp, s: Scenario, ids: { callId: string; re
  * LATE_AHEAD_MS have already been sent when the pause is requested at BEFORE_MS; otherwise the card
  * number is read once the pause is confirmed, as an agent would after seeing "Recording Paused".
  */
-async function pausedCall(t: TestApp, s: Scenario, options: { late: boolean }): Promise<RecordedCall> {
+async function pausedCall(t: TestApp, s: Scenario, options: { late: boolean; cardOnClick?: boolean; control?: TestApp; aheadMs?: number }): Promise<RecordedCall> {
+  // The stream goes to `t`; the pause, resume, end and download may go to another instance (`control`).
+  const control = options.control ?? t;
   const ids = await startCall(t, s, await t.user([Role.AGENT], "e2e-agent"));
   let card = options.late ? { from: BEFORE_MS, to: BEFORE_MS + CARD_MS } : { from: Infinity, to: Infinity };
   const score: Score = (ms) => (ms >= card.from && ms < card.to ? { inbound: CARD_HZ } : { outbound: VOICE_HZ });
-  const ahead = options.late ? LATE_AHEAD_MS : AHEAD_MS;
+  const ahead = options.aheadMs ?? (options.late ? LATE_AHEAD_MS : AHEAD_MS);
   const stream = await PacedStream.start(t, s.apiUser.token, ids, score);
   const streamStartedAt = Date.now() - stream.nowMs;
 
   await stream.playUntil(BEFORE_MS, ahead);
   if (options.late) expect(stream.sentUntilMs - BEFORE_MS).toBeGreaterThanOrEqual(LATE_AHEAD_MS - 2 * FRAME_MS);
   const pauseRequestedMs = stream.nowMs;
-  const paused = await stream.playDuring(gql(t.url, PAUSE, { input: { recordingId: ids.recordingId, holdKey: "card-field" } }, s.apiUser.token), ahead);
+  // `cardOnClick`: the customer starts reading the moment the agent clicks, before the pause is confirmed.
+  if (options.cardOnClick) card = { from: Math.ceil(pauseRequestedMs / FRAME_MS) * FRAME_MS, to: Math.ceil(pauseRequestedMs / FRAME_MS) * FRAME_MS + CARD_MS };
+  const paused = await stream.playDuring(gql(control.url, PAUSE, { input: { recordingId: ids.recordingId, holdKey: "card-field" } }, s.apiUser.token), ahead);
   expect(paused.data?.pauseRecording.state).toBe("PAUSED");
-  if (!options.late) card = { from: stream.sentUntilMs, to: stream.sentUntilMs + CARD_MS };
+  if (!options.late && !options.cardOnClick) card = { from: stream.sentUntilMs, to: stream.sentUntilMs + CARD_MS };
 
   await stream.playUntil(card.to + stream.serverLagMs + RESUME_GUARD_MS, ahead);
-  const resumed = await stream.playDuring(gql(t.url, RESUME, { input: { recordingId: ids.recordingId, holdKey: "card-field" } }, s.apiUser.token), ahead);
+  const resumed = await stream.playDuring(gql(control.url, RESUME, { input: { recordingId: ids.recordingId, holdKey: "card-field" } }, s.apiUser.token), ahead);
   expect(resumed.data?.resumeRecording.state).toBe("RECORDING");
   const resumedMs = stream.nowMs;
   await stream.playUntil(resumedMs + AFTER_MS, ahead);
   const endMs = stream.sentUntilMs;
   await stream.stop();
 
-  const decoded = await endAndDownload(t, s, ids);
-  const intervals = (await gql(t.url, INTERVALS, { id: ids.recordingId }, s.compliance.token)).data?.recording.pauseIntervals as { startedAt: string; endedAt: string }[];
+  const decoded = await endAndDownload(control, s, ids);
+  const intervals = (await gql(control.url, INTERVALS, { id: ids.recordingId }, s.compliance.token)).data?.recording.pauseIntervals as { startedAt: string; endedAt: string }[];
   expect(intervals).toHaveLength(1);
   const interval = { startedAt: Date.parse(intervals[0].startedAt), endedAt: Date.parse(intervals[0].endedAt) };
   return { decoded, cardFromMs: card.from, cardToMs: card.to, pauseRequestedMs, resumedMs, endMs, serverLagMs: stream.serverLagMs, interval, streamStartedAt };
@@ -233,6 +240,29 @@ function audibleCard(decoded: DecodedMp3): number[] {
   return audible;
 }
 
+/**
+ * The stricter measure: 10 ms blocks where the card number is within 20 dB of the voice (both are played at
+ * AMPLITUDE, so 1 % of full power), with their level in dB below full. The voice alone reads about -25 dB.
+ */
+function cardNearSpeech(decoded: DecodedMp3): { atMs: number; db: number }[] {
+  const samples = AUDIBLE_BLOCK_MS * SAMPLES_PER_MS;
+  const blocks: { atMs: number; db: number }[] = [];
+  for (let start = DECODED_DELAY_SAMPLES; start + samples <= decoded.pcm.length; start += samples) {
+    const level = goertzelPower(decoded.pcm.subarray(start, start + samples), SAMPLE_RATE_HZ, CARD_HZ) / FULL;
+    if (level > 0.01) blocks.push({ atMs: (start - DECODED_DELAY_SAMPLES) / SAMPLES_PER_MS, db: Math.round(10 * Math.log10(level)) });
+  }
+  return blocks;
+}
+
+/** Mean power of the decoded audio over [fromMs, toMs), relative to a full-scale tone's (any frequency). */
+function relativeEnergy(decoded: DecodedMp3, fromMs: number, toMs: number): number {
+  const pcm = decoded.pcm.subarray(DECODED_DELAY_SAMPLES + Math.round(fromMs * SAMPLES_PER_MS), DECODED_DELAY_SAMPLES + Math.round(toMs * SAMPLES_PER_MS));
+  let sum = 0;
+  for (const sample of pcm) sum += sample * sample;
+  // A sine's mean square is A²/2, twice its Goertzel power.
+  return sum / Math.max(1, pcm.length) / (2 * FULL);
+}
+
 function expectLength(decoded: DecodedMp3, ms: number): void {
   // Decoded length = codec delay + audio + under one MP3 frame (576 samples) of padding, plus LAME's remainder.
   const padding = decoded.samplesDecoded - DECODED_DELAY_SAMPLES - ms * SAMPLES_PER_MS;
@@ -243,7 +273,7 @@ function expectLength(decoded: DecodedMp3, ms: number): void {
 describe.each<PauseBehavior>(["silence", "skip"])("pausing a live call (PAUSE_BEHAVIOR=%s)", (behavior) => {
   let t: TestApp;
   let s: Scenario;
-  beforeAll(async () => ({ t, s } = await startScenarioApp({ media: { pauseBehavior: behavior } })));
+  beforeAll(async () => ({ t, s } = await startScenarioApp({ media: { pauseBehavior: behavior }, mediaPipeline: { pauseGuardMs: GUARD_MS } })));
   afterAll(() => t.close());
 
   let control: DecodedMp3;
@@ -267,7 +297,8 @@ describe.each<PauseBehavior>(["silence", "skip"])("pausing a live call (PAUSE_BE
   it("the card number read while paused is not in the downloaded MP3; the call before and after is", async () => {
     const call = await pausedCall(t, s, { late: false });
     const { decoded, interval } = call;
-    const removedMs = behavior === "skip" ? interval.endedAt - interval.startedAt : 0;
+    // The cut runs from a guard band before the pause's request arrived (where its interval starts) to the resume.
+    const removedMs = behavior === "skip" ? interval.endedAt - interval.startedAt + GUARD_MS : 0;
 
     // Length: the whole call with silence; without the paused span with skip.
     expectLength(decoded, call.endMs - removedMs);
@@ -311,8 +342,8 @@ describe("a pause that reaches the server after the card number's first frames",
     expect(power(decoded, EDGE_MS, BEFORE_MS - call.serverLagMs - EDGE_MS, VOICE_HZ)).toBeGreaterThan(PRESENT);
     expect(power(decoded, call.resumedMs + EDGE_MS, call.endMs - EDGE_MS, VOICE_HZ)).toBeGreaterThan(PRESENT);
     // 250 ms of the card number had reached the server before the pause did. The hold-back cuts it at the
-    // pause's own time, which is when the mutation committed: only the card number between BEFORE_MS and
-    // that commit (the request's latency, less the server's lag) can be in the recording.
+    // pause's own time, a guard band before its request arrived: only the card number between BEFORE_MS and
+    // that instant (the request's latency, less the guard and the server's lag) can be in the recording.
     // The 20 ms allow for the 10 ms blocks and MP3 smearing the edge.
     expect(leakedMs).toBeLessThanOrEqual(Math.max(0, pauseAtMs - BEFORE_MS) + 20);
     for (const atMs of audible) {
@@ -325,4 +356,53 @@ describe("a pause that reaches the server after the card number's first frames",
     // And no energy of it past the boundary.
     expect(power(decoded, Math.max(BEFORE_MS, pauseAtMs) + EDGE_MS, call.cardToMs - EDGE_MS, CARD_HZ)).toBeLessThan(ABSENT);
   });
+});
+
+describe("a pause made on another instance than the one ingesting (two instances on one database and Redis)", () => {
+  const REDIS_URL = process.env.TEST_REDIS_URL || "redis://127.0.0.1:6379";
+  let ingesting: TestApp;
+  let other: TestApp;
+  let s: Scenario;
+  beforeAll(async () => {
+    ingesting = await startTestApp({ redisUrl: REDIS_URL, mediaPipeline: { pauseGuardMs: GUARD_MS } });
+    // One filesystem media store in a shared DATA_DIR (master key included), as two instances on one host would have.
+    other = await startTestApp({ redisUrl: REDIS_URL, shareDatabaseWith: ingesting, dataDir: ingesting.app.config.dataDir, mediaPipeline: { pauseGuardMs: GUARD_MS } });
+    s = await createScenario(ingesting);
+    // Warm both HTTP paths, so the first pause is not timed with the client's own start-up in it.
+    for (const instance of [ingesting, other]) await gql(instance.url, `{ __typename }`, {}, s.apiUser.token);
+  });
+  afterAll(async () => {
+    await other?.close();
+    await ingesting?.close();
+  });
+
+  const instances = [
+    ["the ingesting instance", () => ingesting],
+    ["the other instance", () => other],
+  ] as const;
+
+  it.each(instances)("awaited before the card number starts, a pause made on %s leaves no 10 ms of it within 20 dB of speech", async (_where, control) => {
+    // Real time as Twilio streams it: each 20 ms frame is sent once it is complete, so the frames on the wire
+    // always lag the clock by up to a frame and a tick. The card number starts the moment the pause is confirmed.
+    const call = await pausedCall(ingesting, s, { late: false, control: control(), aheadMs: 0 });
+    expect(cardNearSpeech(call.decoded)).toEqual([]);
+    expect(cardEnergyMs(call.decoded)).toBeLessThan(1);
+    expectGuardBand(call);
+  });
+
+  it.each(instances)("a pause made on %s cuts from before its request arrived: a card number read as the agent clicks is not stored", async (_where, control) => {
+    // Before the pause commits (tens of ms here, far more under load), the first digits are already on the wire.
+    const call = await pausedCall(ingesting, s, { late: false, cardOnClick: true, control: control(), aheadMs: 0 });
+    expect(cardNearSpeech(call.decoded)).toEqual([]);
+    expect(cardEnergyMs(call.decoded)).toBeLessThan(1);
+    expectGuardBand(call);
+  });
+
+  /** The cut begins PAUSE_GUARD_MS before the instant the pause request arrived (where its interval starts), not later, and no earlier. */
+  function expectGuardBand(call: RecordedCall): void {
+    const pauseAtMs = call.interval.startedAt - call.streamStartedAt;
+    expect(relativeEnergy(call.decoded, pauseAtMs - GUARD_MS + 40, pauseAtMs - call.serverLagMs - 5)).toBeLessThan(1e-4);
+    expect(power(call.decoded, EDGE_MS, pauseAtMs - call.serverLagMs - GUARD_MS - EDGE_MS, VOICE_HZ)).toBeGreaterThan(PRESENT);
+    expect(power(call.decoded, call.resumedMs + EDGE_MS, call.endMs - EDGE_MS, VOICE_HZ)).toBeGreaterThan(PRESENT);
+  }
 });

@@ -1,3 +1,4 @@
+import os from "node:os";
 import path from "node:path";
 
 export type NodeEnv = "development" | "production" | "test";
@@ -33,6 +34,13 @@ export interface ComplianceConfig {
   retentionBatchSize: number;
 }
 
+export interface MediaPipelineConfig {
+  /** Worker threads that mix, cut and encode live calls; the event loop keeps sockets, parsing and control. */
+  workers: number;
+  /** A pause cuts from this long before its request arrived: a tenth of a second of the agent is cheap, a card digit is not. */
+  pauseGuardMs: number;
+}
+
 export interface Config {
   port: number;
   nodeEnv: NodeEnv;
@@ -43,6 +51,7 @@ export interface Config {
   seedDemo: boolean;
   media: MediaConfig;
   compliance: ComplianceConfig;
+  mediaPipeline: MediaPipelineConfig;
 }
 
 export class ConfigError extends Error {
@@ -118,9 +127,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const seedDemo = parseBoolean("SEED_DEMO", env.SEED_DEMO, problems) ?? database.kind === "sqlite";
   const media = parseMediaConfig(env, nodeEnv, problems);
   const compliance = parseComplianceConfig(env, problems);
+  const mediaPipeline = parseMediaPipelineConfig(env, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port, nodeEnv, dataDir, database, redisUrl, jwt, seedDemo, media, compliance };
+  return { port, nodeEnv, dataDir, database, redisUrl, jwt, seedDemo, media, compliance, mediaPipeline };
 }
 
 const BASE64_32_BYTES = /^[A-Za-z0-9+/]{43}=$/;
@@ -147,6 +157,10 @@ function parseMediaConfig(env: NodeJS.ProcessEnv, nodeEnv: NodeEnv, problems: st
   return { masterKey, twilioAuthToken: env.TWILIO_AUTH_TOKEN || undefined, pauseBehavior, publicUrl, downloadUrlTtlSeconds };
 }
 
+const MAX_MEDIA_WORKERS = 64;
+/** The cutter holds audio back 500 ms: a guard band reaching further back than that could never be honoured. */
+const MAX_PAUSE_GUARD_MS = 400;
+
 function parseWholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, unit: string, problems: string[]): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
@@ -163,5 +177,12 @@ function parseComplianceConfig(env: NodeJS.ProcessEnv, problems: string[]): Comp
     auditCheckpointIntervalSeconds: parseWholeNumber(env, "AUDIT_CHECKPOINT_INTERVAL_SECONDS", 60, 1, 86_400, "seconds", problems),
     retentionIntervalSeconds: parseWholeNumber(env, "RETENTION_INTERVAL_SECONDS", 3600, 1, 86_400, "seconds", problems),
     retentionBatchSize: parseWholeNumber(env, "RETENTION_BATCH_SIZE", 100, 1, 10_000, "recordings", problems),
+  };
+}
+
+function parseMediaPipelineConfig(env: NodeJS.ProcessEnv, problems: string[]): MediaPipelineConfig {
+  return {
+    workers: parseWholeNumber(env, "MEDIA_WORKERS", os.availableParallelism(), 1, MAX_MEDIA_WORKERS, "workers", problems),
+    pauseGuardMs: parseWholeNumber(env, "PAUSE_GUARD_MS", 100, 0, MAX_PAUSE_GUARD_MS, "milliseconds", problems),
   };
 }

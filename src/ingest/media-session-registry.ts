@@ -1,4 +1,3 @@
-import type { PauseBehavior } from "../config/config";
 import type { EventBus } from "../events/event-bus";
 import { MediaStatus } from "../recording-media/recording-media.entity";
 import type { RecordingMediaService } from "../recording-media/recording-media.service";
@@ -6,7 +5,7 @@ import type { RecordingFinalizer } from "../recordings/recording-finalizer";
 import type { RecordingLifecycleService } from "../recordings/recording-lifecycle.service";
 import type { RecordingQueryService } from "../recordings/recording-query.service";
 import { isLive, RecordingState } from "../recordings/recording-state";
-import { LeakListener, LiveMediaSession, SessionResult } from "./live-media-session";
+import { LeakListener, LiveMediaSession, SessionPipelineSettings, SessionResult } from "./live-media-session";
 
 /** Live ingests touch their rows this often; the sweeper's staleness threshold must be several times longer. */
 const HEARTBEAT_MS = 10_000;
@@ -26,7 +25,7 @@ export class MediaSessionRegistry implements RecordingFinalizer {
     private readonly media: RecordingMediaService,
     private readonly recordings: RecordingQueryService,
     private readonly lifecycle: RecordingLifecycleService,
-    private readonly pauseBehavior: PauseBehavior,
+    private readonly pipeline: SessionPipelineSettings,
     private readonly onLeak: LeakListener = () => undefined,
   ) {}
 
@@ -56,7 +55,7 @@ export class MediaSessionRegistry implements RecordingFinalizer {
   /** Opens a session for a live recording; pauses already recorded are applied from the database. */
   async open(recordingId: string, streamOrigin = new Date()): Promise<LiveMediaSession> {
     const pauses = await this.recordings.pauseIntervals(recordingId);
-    const session = await LiveMediaSession.open(recordingId, this.pauseBehavior, this.media, pauses, streamOrigin, this.onLeak);
+    const session = await LiveMediaSession.open(recordingId, this.pipeline, this.media, pauses, streamOrigin, this.onLeak);
     this.sessions.set(recordingId, session);
     // A pause committed between reading the intervals and registering is caught up from the database.
     session.applyIntervals(await this.recordings.pauseIntervals(recordingId));

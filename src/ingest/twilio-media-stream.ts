@@ -3,7 +3,8 @@ import type WebSocket from "ws";
 import type { CallService } from "../calls/call.service";
 import { DomainError } from "../common/errors";
 import { isUuid } from "../common/ids";
-import { parseTwilioMediaMessage } from "../media/twilio-media-message";
+import { MediaMessageParseResult, parseTwilioMediaMessage } from "../media/twilio-media-message";
+import { readTwilioMediaMessage } from "../media/twilio-media-reader";
 import { AlreadyIngestingError } from "../recording-media/recording-media.service";
 import type { RecordingQueryService } from "../recordings/recording-query.service";
 import { isLive } from "../recordings/recording-state";
@@ -63,6 +64,9 @@ export class TwilioMediaStream {
 
   private async onMessage(data: Buffer, isBinary: boolean, receivedAt: Date): Promise<void> {
     if (this.ended) return;
+    // Nearly every message is a media frame: those are read from the bytes without a full JSON.parse.
+    const media = isBinary ? undefined : readTwilioMediaMessage(data);
+    if (media) return this.onMedia(media);
     let message: { event?: unknown };
     try {
       if (isBinary) throw new Error("binary frame");
@@ -78,7 +82,7 @@ export class TwilioMediaStream {
       case "start":
         return this.onStart(message as StartMessage, receivedAt);
       case "media":
-        return this.onMedia(message);
+        return this.onMedia(parseTwilioMediaMessage(message));
       case "stop":
         await this.end();
         this.socket.close(CLOSE.normal, "stream stopped");
@@ -100,6 +104,8 @@ export class TwilioMediaStream {
     if (!recordingId) return;
     try {
       this.session = await this.deps.registry.open(recordingId, receivedAt);
+      // The pipeline runs on a worker thread: its verdicts on frames, and its failure, arrive later.
+      this.session.observe({ frameRejected: (reason) => this.bad(reason), failed: (error) => void (this.queue = this.queue.then(() => this.fail(error))) });
     } catch (error) {
       if (error instanceof AlreadyIngestingError) return this.close(CLOSE.policy, "this call's audio is already being recorded");
       throw error;
@@ -132,9 +138,8 @@ export class TwilioMediaStream {
     return undefined;
   }
 
-  private onMedia(message: unknown): void {
+  private onMedia(parsed: MediaMessageParseResult): void {
     if (!this.session) return this.bad("media before start");
-    const parsed = parseTwilioMediaMessage(message);
     if (!parsed.ok) return this.bad(parsed.reason);
     const outcome = this.session.pushFrame(parsed.frame);
     if (outcome.kind === "rejected") this.bad(outcome.reason);

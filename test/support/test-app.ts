@@ -4,7 +4,7 @@ import path from "node:path";
 import { App, createApp } from "../../src/app";
 import { Role } from "../../src/auth/role";
 import type { Viewer } from "../../src/auth/viewer";
-import type { ComplianceConfig, Config, DatabaseConfig, MediaConfig, NodeEnv } from "../../src/config/config";
+import type { ComplianceConfig, Config, DatabaseConfig, MediaConfig, MediaPipelineConfig, NodeEnv } from "../../src/config/config";
 import { createTestDatabase, TestDatabase } from "./test-database";
 
 export const TEST_JWT = { secret: "test-secret-that-is-long-enough-for-hs256-000", issuer: "callvault", audience: "callvault" };
@@ -37,6 +37,7 @@ export interface TestAppOptions {
   /** Reuse a data directory (master key, media objects), e.g. to restart on the same state. */
   dataDir?: string;
   media?: Partial<MediaConfig>;
+  mediaPipeline?: Partial<MediaPipelineConfig>;
   mediaStaleAfterMs?: number;
   seedDemo?: boolean;
   compliance?: Partial<ComplianceConfig>;
@@ -54,6 +55,7 @@ export function testConfig(database: DatabaseConfig, dataDir: string, options: T
     seedDemo: options.seedDemo ?? false,
     media: { masterKey: undefined, twilioAuthToken: undefined, pauseBehavior: "silence", publicUrl: undefined, downloadUrlTtlSeconds: 300, ...options.media },
     compliance: { auditCheckpointKey: undefined, auditCheckpointIntervalSeconds: 60, retentionIntervalSeconds: 3600, retentionBatchSize: 100, ...options.compliance },
+    mediaPipeline: { workers: 2, pauseGuardMs: 100, ...options.mediaPipeline },
   };
 }
 

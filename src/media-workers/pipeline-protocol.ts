@@ -1,0 +1,49 @@
+import type { Mp3Summary } from "../media/mp3-encoder";
+import type { PauseBehavior, PauseOutcome, PauseSpan } from "../media/pause-cutter";
+import type { FrameOutcome } from "../media/track-mixer";
+
+/** A session's commands other than frames; `beforeFrame` orders it among the batch's frames. */
+export type ControlCommand = { session: number; beforeFrame: number } & (
+  | { op: "open"; behavior: PauseBehavior }
+  | { op: "pause"; span: PauseSpan }
+  | { op: "finish" }
+  /** The main thread gave up on the session (its stream failed): free it without encoding the rest. */
+  | { op: "discard" }
+);
+
+/** What the main thread posts to a worker: every frame and command queued since the last batch. */
+export interface PipelineBatch {
+  /** Frames packed by FrameBatchWriter. */
+  frames: Uint8Array;
+  controls: ControlCommand[];
+}
+
+export type FrameRejection = Extract<FrameOutcome, { kind: "rejected" }>["reason"];
+
+/** One session's results from one batch, in the order they happened. */
+export interface SessionReport {
+  session: number;
+  accepted: number;
+  dropped: number;
+  rejected: number;
+  rejections: FrameRejection[];
+  pauses: { span: PauseSpan; outcome: PauseOutcome }[];
+  /** MP3 bytes completed during this batch, to be appended to storage in report order. */
+  mp3: Uint8Array | null;
+  /** Set once the session's `finish` ran: the MP3 is complete. */
+  finished: Mp3Summary | null;
+  /** The session's pipeline threw: it is gone from the worker, and nothing more will come for it. */
+  failed: string | null;
+}
+
+export interface PipelineReply {
+  reports: SessionReport[];
+}
+
+/** workerData of a pipeline worker. */
+export interface PipelineWorkerData {
+  /** Source runs (tests) load the TypeScript entry through a transpiling loader; builds run the compiled .js. */
+  entry?: string;
+  /** Fault injection for the crash tests: the worker dies (uncaught exception) when it is handed a pause. */
+  crashOnPause: boolean;
+}
