@@ -7,7 +7,7 @@ import { Authenticator } from "./auth/authenticator";
 import { TokenService } from "./auth/token.service";
 import { CallResolver } from "./calls/call.resolver";
 import { CallService } from "./calls/call.service";
-import type { Config } from "./config/config";
+import { Config, DEFAULT_OPERATIONS } from "./config/config";
 import { CustomerResolver } from "./customers/customer.resolver";
 import { CustomerService } from "./customers/customer.service";
 import { openDataSource } from "./database/data-source";
@@ -23,6 +23,7 @@ import { buildCallvaultSchema, ResolverContainer } from "./graphql/schema";
 import { RunningHttpServer, startHttpServer, UpgradeRoute } from "./http/server";
 import { IngestAuthenticator, IngestPrincipal } from "./ingest/ingest-auth";
 import { MediaSessionRegistry } from "./ingest/media-session-registry";
+import { MediaStreamAdmission } from "./ingest/media-stream-admission";
 import { auditPauseLeaks } from "./ingest/pause-leak-auditor";
 import { TwilioMediaStream } from "./ingest/twilio-media-stream";
 import { loadMasterKey } from "./recording-media/master-key-file";
@@ -84,8 +85,8 @@ export interface AppOptions {
 }
 
 export const MEDIA_STREAM_PATH = "/media";
-/** Twilio sends 20 ms frames (~300 bytes of JSON); anything near this is not a media stream. */
-const MAX_MEDIA_MESSAGE_BYTES = 64 * 1024;
+/** Twilio sends 20 ms frames (~300 bytes of JSON) and a `start` of a few hundred; anything near this is not a media stream. */
+const MAX_MEDIA_MESSAGE_BYTES = 16 * 1024;
 const DEFAULT_INGEST_STALE_MS = 60_000;
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -160,6 +161,8 @@ export async function closeServices(services: Services): Promise<void> {
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const log = options.log ?? defaultLog;
   const services = await createServices(config, options);
+  const operations = config.operations ?? DEFAULT_OPERATIONS;
+  const admission = new MediaStreamAdmission(operations.ingest);
   let sweepTimer: NodeJS.Timeout | undefined;
   try {
     await services.sweeper.sweep({ atStartup: true });
@@ -197,7 +200,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       },
       routes: (app) => mountDownloadRoutes(app, services.downloads, log),
       webSockets: {
-        [MEDIA_STREAM_PATH]: mediaStreamRoute(services, new IngestAuthenticator(authenticator, config.media.twilioAuthToken, config.media.publicUrl), log),
+        [MEDIA_STREAM_PATH]: mediaStreamRoute(
+          { registry: services.sessions, calls: services.calls, recordings: services.recordings, admission, limits: operations.ingest, log },
+          new IngestAuthenticator(authenticator, config.media.twilioAuthToken, config.media.publicUrl),
+        ),
       },
     });
     // Links point at this server until PUBLIC_URL says otherwise; the port is known only now (0 in tests).
@@ -206,8 +212,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       config,
       services,
       server,
+      /** Stop accepting, finish live media (MP3 committed, recordings settled), close sockets, then Redis and the database. */
       async close() {
         clearInterval(sweepTimer);
+        server.stopAccepting();
+        await admission.shutdown();
         await server.close();
         await closeServices(services);
       },
@@ -219,10 +228,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   }
 }
 
-function mediaStreamRoute(services: Services, ingestAuth: IngestAuthenticator, log: (message: string, error?: unknown) => void): UpgradeRoute {
+function mediaStreamRoute(deps: ConstructorParameters<typeof TwilioMediaStream>[2], ingestAuth: IngestAuthenticator): UpgradeRoute {
   const server = new WebSocketServer({ noServer: true, maxPayload: MAX_MEDIA_MESSAGE_BYTES });
   server.on("connection", (socket: WebSocket, _request: unknown, principal: IngestPrincipal) => {
-    new TwilioMediaStream(socket, principal, { registry: services.sessions, calls: services.calls, recordings: services.recordings, log });
+    new TwilioMediaStream(socket, principal, deps);
   });
   return { server, authorize: (request) => ingestAuth.authorize(request) };
 }

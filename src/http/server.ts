@@ -10,7 +10,7 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import cors from "cors";
 import express, { ErrorRequestHandler, Express } from "express";
 import { GraphQLError, GraphQLFormattedError, GraphQLSchema, OperationTypeNode } from "graphql";
-import { WebSocketServer } from "ws";
+import { WebSocket, WebSocketServer } from "ws";
 import type { Authenticator } from "../auth/authenticator";
 import { DomainError } from "../common/errors";
 import type { GraphQLContext, SubscriptionStreams } from "../graphql/context";
@@ -46,8 +46,16 @@ export interface RunningHttpServer {
   url: string;
   port: number;
   httpServer: http.Server;
+  /** Shutdown begins: WebSocket upgrades are refused and /health answers 503, so balancers route elsewhere. */
+  stopAccepting(): void;
+  /** Closes WebSockets with 1001 (going away), drains HTTP requests and stops listening. */
   close(): Promise<void>;
 }
+
+/** Sockets that ignore our close frame are cut off after this. */
+const WS_CLOSE_GRACE_MS = 1000;
+/** In-flight HTTP requests (e.g. downloads) get this long to finish once shutdown has begun. */
+const HTTP_DRAIN_GRACE_MS = 5000;
 
 declare module "http" {
   interface IncomingMessage {
@@ -73,10 +81,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   });
   const routes: Record<string, UpgradeRoute> = { [GRAPHQL_PATH]: { server: graphqlWs }, ...options.webSockets };
   const sockets = Object.values(routes).map((route) => route.server);
+  let accepting = true;
   httpServer.on("upgrade", (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(request.url ?? "/", "http://localhost").pathname;
     const route = routes[path];
     if (!route) return refuseUpgrade(socket, 404, "Not Found");
+    if (!accepting) return refuseUpgrade(socket, 503, "Service Unavailable");
     socket.on("error", () => socket.destroy());
     const authorize = route.authorize ?? (async () => undefined);
     authorize(request).then(
@@ -96,9 +106,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     validationRules: validationRules(options.production),
     parseOptions: { maxTokens: LIMITS.maxTokens },
     includeStacktraceInErrorResponses: false,
+    // main.ts owns SIGTERM/SIGINT; Apollo's own handlers would stop the server under it and re-raise the signal.
+    stopOnTerminationSignals: false,
     formatError: (formatted: GraphQLFormattedError, error: unknown) => format(formatted, error, httpRequestId.getStore()),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: HTTP_DRAIN_GRACE_MS }),
       {
         async serverWillStart() {
           return {
@@ -121,6 +133,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     next();
   });
   app.get("/health", async (_req, res) => {
+    if (!accepting) {
+      res.status(503).json({ status: "shutting down" });
+      return;
+    }
     try {
       await options.health?.();
       res.json({ status: "ok" });
@@ -157,12 +173,28 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     url: `http://localhost:${port}${GRAPHQL_PATH}`,
     port,
     httpServer,
+    stopAccepting() {
+      accepting = false;
+    },
     async close() {
-      for (const ws of sockets) for (const client of ws.clients) client.terminate();
+      accepting = false;
+      await Promise.all(sockets.flatMap((ws) => [...ws.clients].map((client) => closeGoingAway(client))));
       await apollo.stop();
       for (const ws of sockets) ws.close();
     },
   };
+}
+
+function closeGoingAway(client: WebSocket): Promise<void> {
+  if (client.readyState === WebSocket.CLOSED) return Promise.resolve();
+  return new Promise((resolve) => {
+    const cutOff = setTimeout(() => client.terminate(), WS_CLOSE_GRACE_MS);
+    client.once("close", () => {
+      clearTimeout(cutOff);
+      resolve();
+    });
+    client.close(1001, "server shutting down");
+  });
 }
 
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {
