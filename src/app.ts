@@ -86,7 +86,7 @@ export interface AppOptions {
 
 export const MEDIA_STREAM_PATH = "/media";
 /** Twilio sends 20 ms frames (~300 bytes of JSON) and a `start` of a few hundred; anything near this is not a media stream. */
-const MAX_MEDIA_MESSAGE_BYTES = 16 * 1024;
+const MAX_MEDIA_MESSAGE_BYTES = 8 * 1024;
 const DEFAULT_INGEST_STALE_MS = 60_000;
 const SWEEP_INTERVAL_MS = 60_000;
 

@@ -20,16 +20,23 @@ import type { MediaStreamAdmission } from "./media-stream-admission";
 export const MEDIA_CLOSE = { normal: 1000, goingAway: 1001, unsupported: 1003, invalid: 1007, policy: 1008, internal: 1011, overloaded: 1013 } as const;
 const MAX_BAD_MESSAGES = 50;
 const MAX_ID_LENGTH = 64;
-/** Reading pauses at this many unprocessed messages (about 2 s of a call's two tracks) and resumes at half. */
-const MAX_QUEUED_MESSAGES = 200;
+/** Reading pauses at this many unprocessed messages (about a second of a call's two tracks) and resumes at half. */
+const MAX_QUEUED_MESSAGES = 100;
 /** A socket whose queue stays full this long is closed: it sends faster than its audio can be processed. */
 const QUEUE_STALL_MS = 5000;
+/**
+ * Pausing stops reading from the socket, but what was already read still arrives: past this many bytes
+ * waiting (thousands of a real call's messages) the socket is closed at once.
+ */
+const MAX_QUEUED_BYTES = 1024 * 1024;
 /** CPU a socket may spend on messages that turn out invalid before it is closed. */
-const INVALID_CPU_BUDGET_MS = 250;
+const INVALID_CPU_BUDGET_MS = 100;
 /** Messages processed before yielding to the event loop, so one busy socket cannot starve the others. */
 const BATCH = 32;
 /** A peer that does not answer our close frame is cut off after this. */
 const CLOSE_HANDSHAKE_MS = 2000;
+/** A refused or abusive socket gets this long to read our close frame, unread, before it is cut off. */
+const ABUSE_CUTOFF_MS = 250;
 
 export type FrameVerdict = "accepted" | "dropped" | "rejected" | "refused";
 
@@ -77,6 +84,7 @@ export class TwilioMediaStream {
   private session: LiveMediaSession | undefined;
   private ownedCallId: string | undefined;
   private readonly pending: Received[] = [];
+  private pendingBytes = 0;
   private pumping: Promise<void> | undefined;
   private paused = false;
   private stallTimer: NodeJS.Timeout | undefined;
@@ -129,6 +137,8 @@ export class TwilioMediaStream {
   private receive(message: Received): void {
     if (this.closing) return;
     this.pending.push(message);
+    this.pendingBytes += message.data.length;
+    if (this.pendingBytes > MAX_QUEUED_BYTES) return this.close(MEDIA_CLOSE.overloaded, `more than ${MAX_QUEUED_BYTES} bytes waiting to be processed`);
     if (this.pending.length >= MAX_QUEUED_MESSAGES && !this.paused) {
       this.paused = true;
       this.socket.pause();
@@ -148,7 +158,9 @@ export class TwilioMediaStream {
     try {
       let processed = 0;
       while (this.pending.length > 0 && !this.ending) {
-        await this.onMessage(this.pending.shift() as Received);
+        const message = this.pending.shift() as Received;
+        this.pendingBytes -= message.data.length;
+        await this.onMessage(message);
         if (this.paused && this.pending.length <= MAX_QUEUED_MESSAGES / 2 && !this.closing) this.resume();
         if (++processed % BATCH === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       }
@@ -259,7 +271,7 @@ export class TwilioMediaStream {
   private async endAtMaximumLength(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    this.pending.length = 0;
+    this.dropPending();
     await this.pumping;
     await this.end();
     this.close(MEDIA_CLOSE.policy, `maximum call length of ${Math.round(this.deps.limits.maxCallMs / 1000)} s reached`, true);
@@ -282,14 +294,28 @@ export class TwilioMediaStream {
     else if (this.invalidCpuMs > INVALID_CPU_BUDGET_MS) this.close(MEDIA_CLOSE.invalid, `invalid input used up its processing budget (last: ${reason})`);
   }
 
-  /** Closes the socket and drops whatever it still sent; the recorded audio is kept (see end()). */
+  /**
+   * Closes the socket and drops whatever it still sent; the recorded audio is kept (see end()). A normal end
+   * waits for the peer's close frame; a refused or abusive socket is not read any further and is cut off soon.
+   */
   private close(code: number, reason: string, keepPending = false): void {
     this.closing = true;
-    if (!keepPending) this.pending.length = 0;
-    this.resume();
+    if (!keepPending) this.dropPending();
     if (this.socket.readyState !== this.socket.OPEN) return;
+    const graceful = code === MEDIA_CLOSE.normal || code === MEDIA_CLOSE.goingAway || code === MEDIA_CLOSE.unsupported;
+    if (graceful) this.resume();
+    else {
+      clearTimeout(this.stallTimer);
+      this.paused = true;
+      this.socket.pause();
+    }
     this.socket.close(code, reason);
-    setTimeout(() => this.socket.terminate(), CLOSE_HANDSHAKE_MS).unref();
+    setTimeout(() => this.socket.terminate(), graceful ? CLOSE_HANDSHAKE_MS : ABUSE_CUTOFF_MS).unref();
+  }
+
+  private dropPending(): void {
+    this.pending.length = 0;
+    this.pendingBytes = 0;
   }
 
   private async fail(error: unknown): Promise<void> {
