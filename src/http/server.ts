@@ -162,6 +162,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       },
     }),
   );
+  // Unmatched routes answer like the rest of the API: JSON, never Express's HTML page.
+  app.use((_req, res) => {
+    res.status(404).json({ errors: [{ message: "no such route", extensions: { code: "NOT_FOUND" } }] });
+  });
   app.use(jsonErrors(options.log));
 
   await new Promise<void>((resolve, reject) => {

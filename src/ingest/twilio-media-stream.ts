@@ -31,8 +31,8 @@ const QUEUE_STALL_MS = 5000;
 const MAX_QUEUED_BYTES = 1024 * 1024;
 /** CPU a socket may spend on messages that turn out invalid before it is closed. */
 const INVALID_CPU_BUDGET_MS = 100;
-/** Messages processed before yielding to the event loop, so one busy socket cannot starve the others. */
-const BATCH = 32;
+/** Processing time after which a socket yields to the event loop, so one busy socket cannot starve the others. */
+const SLICE_MS = 10;
 /** A peer that does not answer our close frame is cut off after this. */
 const CLOSE_HANDSHAKE_MS = 2000;
 /** A refused or abusive socket gets this long to read our close frame, unread, before it is cut off. */
@@ -156,13 +156,16 @@ export class TwilioMediaStream {
 
   private async pump(): Promise<void> {
     try {
-      let processed = 0;
+      let sliceStart = performance.now();
       while (this.pending.length > 0 && !this.ending) {
         const message = this.pending.shift() as Received;
         this.pendingBytes -= message.data.length;
         await this.onMessage(message);
         if (this.paused && this.pending.length <= MAX_QUEUED_MESSAGES / 2 && !this.closing) this.resume();
-        if (++processed % BATCH === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (performance.now() - sliceStart > SLICE_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          sliceStart = performance.now();
+        }
       }
     } catch (error) {
       await this.fail(error);
