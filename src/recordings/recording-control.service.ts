@@ -22,6 +22,7 @@ import {
   transition,
 } from "./recording-store";
 import { RecordingEntity } from "./recording.entity";
+import { optionalVisibleText } from "../common/reason";
 
 export type RecordingTarget = { agentRef: string; recordingId?: undefined } | { recordingId: string; agentRef?: undefined };
 
@@ -187,7 +188,5 @@ function validateHoldKey(holdKey: string | undefined): string {
 
 function validateReason(reason: string | undefined): string | null {
   if (reason === undefined || reason === null) return null;
-  const trimmed = reason.trim();
-  if (trimmed.length > REASON_MAX) throw badInput(`reason must be at most ${REASON_MAX} characters`, "reason");
-  return trimmed || null;
+  return optionalVisibleText(reason, { field: "reason", max: REASON_MAX });
 }

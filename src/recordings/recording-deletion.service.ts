@@ -9,6 +9,7 @@ import { RecordingEventPublisher } from "./recording-events";
 import { ControlSource, RecordingState } from "./recording-state";
 import { lockRecording, stateChangedEvent, timelineEvent, transition } from "./recording-store";
 import type { RecordingEntity } from "./recording.entity";
+import { requireVisibleText } from "../common/reason";
 
 export interface DeletionReceipt {
   recordingId: string;
@@ -34,9 +35,7 @@ export class RecordingDeletionService {
    * Deleting a deleted recording returns the original receipt and changes nothing.
    */
   async delete(viewer: Viewer, requestId: string, recordingId: string, reason: string): Promise<DeletionReceipt> {
-    const trimmed = (reason ?? "").trim();
-    if (!trimmed) throw badInput("a reason is required to delete a recording", "reason");
-    if (trimmed.length > DELETION_REASON_MAX) throw badInput(`reason must be at most ${DELETION_REASON_MAX} characters`, "reason");
+    const trimmed = requireVisibleText(reason, { field: "reason", max: DELETION_REASON_MAX, requiredFor: "to delete a recording" });
     return this.transactions.run(async (uow) => {
       const recording = await lockRecording(uow, recordingId);
       if (!recording) throw notFound("Recording", recordingId);
