@@ -139,7 +139,7 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
       deletion: new RecordingDeletionService(transactions, audit, publisher, media),
       redaction: new RecordingRedactionService(transactions, audit, publisher, media, recordings, new Mp3Redactor()),
       timeline: new TimelineService(dataSource, customers, recordings),
-      tokens: TokenService.create(config.jwt, config.dataDir),
+      tokens: TokenService.create(config.jwt, config.dataDir, (config.operations ?? DEFAULT_OPERATIONS).tokenMaxAgeSeconds),
       downloads: new DownloadService(dataSource, transactions, audit, users, recordings, media, {
         publicUrl: config.media.publicUrl,
         ttlSeconds: config.media.downloadUrlTtlSeconds,

@@ -62,6 +62,12 @@ const BAD_AUTHORIZATIONS: [string, () => Promise<string>][] = [
   ["a token without aud", () => bearer(craft({ omit: ["aud"] }))],
   ["a token without sub", () => bearer(craft({ omit: ["sub"] }))],
   ["a token not valid before next hour", () => bearer(craft({ claims: { nbf: now() + 3600 } }))],
+  ["a token issued an hour in the future", () => bearer(craft({ claims: { iat: now() + 3600, exp: now() + 4200 } }))],
+  ["a token issued a minute in the future (beyond the clock skew)", () => bearer(craft({ claims: { iat: now() + 60 } }))],
+  ["a token living 100 years", () => bearer(craft({ claims: { exp: now() + 100 * 365 * 86400 } }))],
+  ["a token living 13 hours (TOKEN_MAX_AGE is 12 h)", () => bearer(craft({ claims: { exp: now() + 13 * 3600 } }))],
+  ["a token issued 13 hours ago, still unexpired", () => bearer(craft({ claims: { iat: now() - 13 * 3600, exp: now() + 600 } }))],
+  ["a token without iat", () => bearer(craft({ omit: ["iat"] }))],
   ["a token for a user that does not exist", () => bearer(craft({ claims: { sub: randomUUID() } }))],
   ["a token whose subject is not a user id", () => bearer(craft({ claims: { sub: "' OR '1'='1" } }))],
   ["an HS512 token signed with the right secret", () => bearer(craft({ alg: "HS512" }))],
@@ -204,5 +210,22 @@ describe("configuration", () => {
     ["production with a JWKS URL", { ...PRODUCTION, JWKS_URL: "https://idp.example/.well-known/jwks.json" }],
   ])("accepts %s (the control)", (_name, env) => {
     expect(() => loadConfig(env)).not.toThrow();
+  });
+});
+
+describe("token life span", () => {
+  it("TOKEN_MAX_AGE takes seconds or a duration, and refuses nonsense with a message naming it", () => {
+    const base = { NODE_ENV: "test", JWT_SECRET: TEST_JWT.secret };
+    expect(loadConfig({ ...base }).operations?.tokenMaxAgeSeconds).toBe(12 * 3600);
+    expect(loadConfig({ ...base, TOKEN_MAX_AGE: "2h" }).operations?.tokenMaxAgeSeconds).toBe(7200);
+    expect(loadConfig({ ...base, TOKEN_MAX_AGE: "900" }).operations?.tokenMaxAgeSeconds).toBe(900);
+    for (const bad of ["forever", "0", "100y", "-1h"]) expect(() => loadConfig({ ...base, TOKEN_MAX_AGE: bad })).toThrow(/TOKEN_MAX_AGE/);
+  });
+
+  it("mints no token that would outlive TOKEN_MAX_AGE", async () => {
+    const tokens = t.app.services.tokens;
+    await expect(tokens.mint(s.agent.id, tokens.maxAgeSeconds + 1)).rejects.toThrow(/TOKEN_MAX_AGE/);
+    const token = await tokens.mint(s.agent.id, tokens.maxAgeSeconds);
+    expect((await postAs(`Bearer ${token}`, "{ me { id } }")).data?.me.id).toBe(s.agent.id);
   });
 });
