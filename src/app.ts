@@ -47,6 +47,7 @@ import { TimelineResolver } from "./timeline/timeline.resolver";
 import { TimelineService } from "./timeline/timeline.service";
 import { UserResolver } from "./users/user.resolver";
 import { UserService } from "./users/user.service";
+import { createLogger, Log, Logger, logTo, rootLog, setRootLogger } from "./logging/logger";
 
 export interface Services {
   dataSource: DataSource;
@@ -77,7 +78,10 @@ export interface App {
 }
 
 export interface AppOptions {
-  log?: (message: string, error?: unknown) => void;
+  /** Where log lines go; by default the JSON logger below. */
+  log?: Log;
+  /** The JSON logger (pino) at LOG_LEVEL on stdout unless given. */
+  logger?: Logger;
   /** How long an ingest may go without a heartbeat before the sweeper treats it as dead. */
   mediaStaleAfterMs?: number;
   /** Bind address; tests use 127.0.0.1. */
@@ -90,7 +94,6 @@ const MAX_MEDIA_MESSAGE_BYTES = 8 * 1024;
 const DEFAULT_INGEST_STALE_MS = 60_000;
 const SWEEP_INTERVAL_MS = 60_000;
 
-const defaultLog = (message: string, error?: unknown) => (error === undefined ? console.log(message) : console.error(message, error));
 
 /** Opens the database (applying migrations) and wires every service. Used by the server and the CLIs. */
 export async function createServices(config: Config, options: Pick<AppOptions, "mediaStaleAfterMs" | "log"> = {}): Promise<Services> {
@@ -113,7 +116,7 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
       recordings,
       lifecycle,
       config.media.pauseBehavior,
-      auditPauseLeaks(transactions, audit, options.log ?? defaultLog),
+      auditPauseLeaks(transactions, audit, options.log ?? rootLog),
     );
     await sessions.start();
     const sweeper = new MediaSweeper(dataSource, media, lifecycle, {
@@ -159,9 +162,11 @@ export async function closeServices(services: Services): Promise<void> {
 
 /** The composition root: config → data source → services → resolvers → servers. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const log = options.log ?? defaultLog;
-  const services = await createServices(config, options);
   const operations = config.operations ?? DEFAULT_OPERATIONS;
+  const logger = options.logger ?? (options.log ? undefined : createLogger(operations.logLevel));
+  if (logger) setRootLogger(logger);
+  const log = options.log ?? logTo(logger as Logger);
+  const services = await createServices(config, { ...options, log });
   const admission = new MediaStreamAdmission(operations.ingest);
   let sweepTimer: NodeJS.Timeout | undefined;
   try {

@@ -18,6 +18,7 @@ import { createErrorFormatter, toGraphQLError } from "../graphql/errors";
 import { complexityErrors, LIMITS, validationRules } from "../graphql/limits";
 import { attachGraphQLWs } from "./graphql-ws";
 import { requestIdFrom } from "./request-id";
+import type { Log } from "../logging/logger";
 
 export const GRAPHQL_PATH = "/graphql";
 
@@ -28,7 +29,7 @@ export interface HttpServerOptions {
   authenticator: Authenticator;
   streams: SubscriptionStreams;
   production: boolean;
-  log: (message: string, error?: unknown) => void;
+  log: Log;
   /** Further routes (e.g. the media download) mounted before GraphQL. */
   routes?: (app: Express) => void;
   /** Further WebSocket endpoints by path (e.g. audio ingest); upgrades to other paths are refused. */
@@ -90,7 +91,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     socket.on("error", () => socket.destroy());
     const authorize = route.authorize ?? (async () => undefined);
     authorize(request).then(
-      (principal) => route.server.handleUpgrade(request, socket, head, (ws) => route.server.emit("connection", ws, request, principal)),
+      (principal) =>
+        route.server.handleUpgrade(request, socket, head, (ws) => {
+          route.server.emit("connection", ws, request, principal);
+          quietHangUps(ws, path, options.log);
+        }),
       (error: { status?: number; message?: string }) => {
         if (!error?.status) options.log(`upgrade of ${path} failed`, error);
         refuseUpgrade(socket, error?.status ?? 500, error?.status === 401 ? "Unauthorized" : error?.status === 403 ? "Forbidden" : "Internal Server Error");
@@ -189,6 +194,28 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   };
 }
 
+/**
+ * graphql-ws logs every socket error with a stack ("Internal error emitted on a WebSocket socket") and every
+ * send that fails because the client already left ("Internal error occurred during message handling"). Both
+ * are clients hanging up or breaking the protocol (an oversized frame): logged by severity, without a stack.
+ */
+function quietHangUps(ws: WebSocket, path: string, log: Log): void {
+  ws.removeAllListeners("error");
+  ws.on("error", (error) => log(`WebSocket on ${path} closed by an error`, error));
+  const send = ws.send.bind(ws) as (data: unknown, options: object, cb?: (error?: Error) => void) => void;
+  ws.send = ((data: unknown, optionsOrCb?: object | ((error?: Error) => void), cb?: (error?: Error) => void) => {
+    const callback = typeof optionsOrCb === "function" ? optionsOrCb : cb;
+    const options = typeof optionsOrCb === "object" ? optionsOrCb : {};
+    send(data, options, (error?: Error) => {
+      if (error && ws.readyState !== WebSocket.OPEN) {
+        log(`WebSocket on ${path}: the client left before a message reached it`, Object.assign(error, { code: (error as NodeJS.ErrnoException).code ?? "EPIPE" }));
+        return callback?.();
+      }
+      callback?.(error);
+    });
+  }) as WebSocket["send"];
+}
+
 function closeGoingAway(client: WebSocket): Promise<void> {
   if (client.readyState === WebSocket.CLOSED) return Promise.resolve();
   return new Promise((resolve) => {
@@ -232,12 +259,12 @@ const refuseSubscriptionsOverHttp: ApolloServerPlugin<GraphQLContext> = {
 };
 
 /** Body-parser and other middleware failures answer in GraphQL's error shape, never as an HTML page. */
-function jsonErrors(log: (message: string, error?: unknown) => void): ErrorRequestHandler {
+function jsonErrors(log: Log): ErrorRequestHandler {
   return (error, req, res, next) => {
     if (res.headersSent) return next(error);
     const status = typeof error?.status === "number" ? error.status : 500;
     const code = status === 413 ? "PAYLOAD_TOO_LARGE" : status < 500 ? "BAD_REQUEST" : "INTERNAL_SERVER_ERROR";
-    if (status >= 500) log(`request ${req.requestId} failed`, error);
+    if (status >= 500) log(`request ${req.requestId} failed`, error, { requestId: req.requestId });
     res.status(status).json({ errors: [{ message: status < 500 ? String(error.message) : "Internal server error", extensions: { code } }] });
   };
 }

@@ -6,6 +6,7 @@ import { Role } from "../../src/auth/role";
 import type { Viewer } from "../../src/auth/viewer";
 import { Config, DEFAULT_OPERATIONS, IngestLimits, MediaConfig, NodeEnv, OperationsConfig } from "../../src/config/config";
 import { createTestDatabase, TestDatabase } from "./test-database";
+import type { Logger } from "../../src/logging/logger";
 
 export const TEST_JWT = { secret: "test-secret-that-is-long-enough-for-hs256-000", issuer: "callvault", audience: "callvault" };
 
@@ -40,6 +41,8 @@ export interface TestAppOptions {
   mediaStaleAfterMs?: number;
   seedDemo?: boolean;
   operations?: Partial<Omit<OperationsConfig, "ingest">> & { ingest?: Partial<IngestLimits> };
+  /** The real JSON logger (e.g. into a captured stream) instead of collecting `logs` lines. */
+  logger?: Logger;
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -60,7 +63,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const logs: string[] = [];
   const app = await createApp(config, {
     host: "127.0.0.1",
-    log: (message, error) => logs.push(`${message} ${error ?? ""}`),
+    ...(options.logger ? { logger: options.logger } : { log: (message: string, error?: unknown) => void logs.push(`${message} ${error ?? ""}`) }),
     mediaStaleAfterMs: options.mediaStaleAfterMs,
   });
   const url = app.server.url.replace("localhost", "127.0.0.1");
