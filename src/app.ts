@@ -1,5 +1,5 @@
 import path from "node:path";
-import { DataSource } from "typeorm";
+import { DataSource, LessThan } from "typeorm";
 import { WebSocket, WebSocketServer } from "ws";
 import { AuditResolver } from "./audit/audit.resolver";
 import { AuditService } from "./audit/audit.service";
@@ -20,7 +20,7 @@ import type { EventBus } from "./events/event-bus";
 import { InMemoryEventBus } from "./events/in-memory-event-bus";
 import { RedisEventBus } from "./events/redis-event-bus";
 import { buildCallvaultSchema, ResolverContainer } from "./graphql/schema";
-import { RunningHttpServer, startHttpServer, UpgradeRoute } from "./http/server";
+import { GRAPHQL_PATH, RunningHttpServer, startHttpServer, UpgradeRoute } from "./http/server";
 import { IngestAuthenticator, IngestPrincipal } from "./ingest/ingest-auth";
 import { MediaSessionRegistry } from "./ingest/media-session-registry";
 import { MediaStreamAdmission } from "./ingest/media-stream-admission";
@@ -48,6 +48,11 @@ import { TimelineService } from "./timeline/timeline.service";
 import { UserResolver } from "./users/user.resolver";
 import { UserService } from "./users/user.service";
 import { createLogger, Log, Logger, logTo, rootLog, setRootLogger } from "./logging/logger";
+import type { LeakListener, PauseLeak } from "./ingest/live-media-session";
+import { Metrics } from "./metrics/metrics";
+import { mountMetricsRoute } from "./metrics/metrics.route";
+import { MediaStatus, RecordingMediaEntity } from "./recording-media/recording-media.entity";
+import { RecordingState } from "./recordings/recording-state";
 
 export interface Services {
   dataSource: DataSource;
@@ -78,6 +83,8 @@ export interface App {
 }
 
 export interface AppOptions {
+  /** Told of every late pause's leaked audio (besides the audit entry); the metrics count it. */
+  onPauseLeak?: (leak: PauseLeak) => void;
   /** Where log lines go; by default the JSON logger below. */
   log?: Log;
   /** The JSON logger (pino) at LOG_LEVEL on stdout unless given. */
@@ -96,7 +103,7 @@ const SWEEP_INTERVAL_MS = 60_000;
 
 
 /** Opens the database (applying migrations) and wires every service. Used by the server and the CLIs. */
-export async function createServices(config: Config, options: Pick<AppOptions, "mediaStaleAfterMs" | "log"> = {}): Promise<Services> {
+export async function createServices(config: Config, options: Pick<AppOptions, "mediaStaleAfterMs" | "log" | "onPauseLeak"> = {}): Promise<Services> {
   const dataSource = await openDataSource(config.database);
   try {
     await dataSource.runMigrations({ transaction: "each" });
@@ -116,7 +123,7 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
       recordings,
       lifecycle,
       config.media.pauseBehavior,
-      auditPauseLeaks(transactions, audit, options.log ?? rootLog),
+      withLeakListener(auditPauseLeaks(transactions, audit, options.log ?? rootLog), options.onPauseLeak),
     );
     await sessions.start();
     const sweeper = new MediaSweeper(dataSource, media, lifecycle, {
@@ -166,7 +173,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const logger = options.logger ?? (options.log ? undefined : createLogger(operations.logLevel));
   if (logger) setRootLogger(logger);
   const log = options.log ?? logTo(logger as Logger);
-  const services = await createServices(config, { ...options, log });
+  let server: RunningHttpServer | undefined;
+  const metrics: Metrics = new Metrics({
+    liveCalls: () => services.sessions.size,
+    subscriptionConnections: () => server?.connections(GRAPHQL_PATH) ?? 0,
+    sweeperBacklog: () => staleIngests(services.dataSource, options.mediaStaleAfterMs ?? DEFAULT_INGEST_STALE_MS),
+  });
+  const services = await createServices(config, { ...options, log, onPauseLeak: (leak) => metrics.leakedPausedMs.inc(leak.leakedMs) });
   const admission = new MediaStreamAdmission(operations.ingest);
   let sweepTimer: NodeJS.Timeout | undefined;
   try {
@@ -189,7 +202,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       .register(new DownloadResolver(services.downloads));
     const schema = await buildCallvaultSchema(container);
     const authenticator = new Authenticator(services.tokens, services.users);
-    const server = await startHttpServer({
+    void observePauseLatency(services.bus, metrics);
+    server = await startHttpServer({
       port: config.port,
       host: options.host,
       schema,
@@ -203,26 +217,38 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       health: async () => {
         await services.dataSource.query("SELECT 1");
       },
-      routes: (app) => mountDownloadRoutes(app, services.downloads, log),
+      routes: (app) => {
+        mountDownloadRoutes(app, services.downloads, log, (bytes) => metrics.downloadBytes.inc(bytes));
+        mountMetricsRoute(app, metrics, operations.metricsToken);
+      },
       webSockets: {
         [MEDIA_STREAM_PATH]: mediaStreamRoute(
-          { registry: services.sessions, calls: services.calls, recordings: services.recordings, admission, limits: operations.ingest, log },
+          {
+            registry: services.sessions,
+            calls: services.calls,
+            recordings: services.recordings,
+            admission,
+            limits: operations.ingest,
+            log,
+            observer: { frame: (verdict) => metrics.mediaFrames.inc({ verdict }), closed: (code) => metrics.mediaStreamsClosed.inc({ code: String(code) }) },
+          },
           new IngestAuthenticator(authenticator, config.media.twilioAuthToken, config.media.publicUrl),
         ),
       },
     });
     // Links point at this server until PUBLIC_URL says otherwise; the port is known only now (0 in tests).
     services.downloads.listeningAt(serverOrigin(options.host, server.port));
+    const running = server;
     return {
       config,
       services,
-      server,
+      server: running,
       /** Stop accepting, finish live media (MP3 committed, recordings settled), close sockets, then Redis and the database. */
       async close() {
         clearInterval(sweepTimer);
-        server.stopAccepting();
+        running.stopAccepting();
         await admission.shutdown();
-        await server.close();
+        await running.close();
         await closeServices(services);
       },
     };
@@ -239,4 +265,23 @@ function mediaStreamRoute(deps: ConstructorParameters<typeof TwilioMediaStream>[
     new TwilioMediaStream(socket, principal, deps);
   });
   return { server, authorize: (request) => ingestAuth.authorize(request) };
+}
+
+function withLeakListener(audited: LeakListener, also: ((leak: PauseLeak) => void) | undefined): LeakListener {
+  return (leak) => {
+    audited(leak);
+    also?.(leak);
+  };
+}
+
+/** Ingests whose heartbeat stopped longer ago than the sweeper's threshold: work the sweeper has not done yet. */
+function staleIngests(dataSource: DataSource, staleAfterMs: number): Promise<number> {
+  return dataSource.getRepository(RecordingMediaEntity).countBy({ status: MediaStatus.WRITING, updatedAt: LessThan(new Date(Date.now() - staleAfterMs)) });
+}
+
+/** Pause → event on this instance: how long a pause takes to reach every cutter and subscriber. */
+async function observePauseLatency(bus: EventBus, metrics: Metrics): Promise<void> {
+  for await (const event of await bus.subscribe("RECORDING_STATE_CHANGED")) {
+    if (event.state === RecordingState.PAUSED) metrics.pauseToEvent.observe(Math.max(0, Date.now() - Date.parse(event.occurredAt)) / 1000);
+  }
 }

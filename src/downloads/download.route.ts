@@ -24,9 +24,9 @@ type Log = (message: string, error?: unknown) => void;
  * answers the GET's headers; it sends no audio, so it is not audited. A deletion that commits mid-transfer
  * removes the object, and the transfer breaks off there.
  */
-export function mountDownloadRoutes(app: Express, downloads: DownloadService, log: Log): void {
+export function mountDownloadRoutes(app: Express, downloads: DownloadService, log: Log, onBytesSent: (bytes: number) => void = () => undefined): void {
   app.get(`${DOWNLOAD_PATH_PREFIX}:id`, (req, res) => {
-    serve(req, res, downloads).catch((error) => {
+    serve(req, res, downloads, onBytesSent).catch((error) => {
       // The object deleted under a transfer (a delete committed meanwhile) is expected: no stack, no 500.
       if (isGone(error)) {
         log(`download of recording ${req.params.id} broke off: its audio was deleted (request ${req.requestId})`);
@@ -43,7 +43,7 @@ export function mountDownloadRoutes(app: Express, downloads: DownloadService, lo
 
 const isGone = (error: unknown) => error instanceof ObjectNotFoundError || (error as Error)?.name === "ObjectNotFoundError";
 
-async function serve(req: Request<{ id: string }>, res: Response, downloads: DownloadService): Promise<void> {
+async function serve(req: Request<{ id: string }>, res: Response, downloads: DownloadService, onBytesSent: (bytes: number) => void): Promise<void> {
   let download;
   try {
     download = await downloads.open(req.params.id, req.query as Record<string, unknown>);
@@ -84,11 +84,18 @@ async function serve(req: Request<{ id: string }>, res: Response, downloads: Dow
     return;
   }
   // Segment batch by batch, with back-pressure: the file is never held in memory whole.
-  await pipeline(Readable.from(prepend(first, chunks), { objectMode: false }), res).catch((error) => {
+  await pipeline(Readable.from(counted(prepend(first, chunks), onBytesSent), { objectMode: false }), res).catch((error) => {
     // A client that hangs up mid-transfer is not a server failure; anything else is logged by the caller.
     if ((error as NodeJS.ErrnoException)?.code === "ERR_STREAM_PREMATURE_CLOSE") return;
     throw error;
   });
+}
+
+async function* counted(chunks: AsyncGenerator<Uint8Array>, onBytes: (bytes: number) => void): AsyncGenerator<Uint8Array> {
+  for await (const chunk of chunks) {
+    yield chunk;
+    onBytes(chunk.length);
+  }
 }
 
 async function* prepend(first: IteratorResult<Uint8Array> | undefined, rest: AsyncGenerator<Uint8Array>): AsyncGenerator<Uint8Array> {

@@ -51,6 +51,8 @@ export interface RunningHttpServer {
   stopAccepting(): void;
   /** Closes WebSockets with 1001 (going away), drains HTTP requests and stops listening. */
   close(): Promise<void>;
+  /** Open WebSocket connections on a path (e.g. GRAPHQL_PATH: subscription clients). */
+  connections(path: string): number;
 }
 
 /** Sockets that ignore our close frame are cut off after this. */
@@ -184,6 +186,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     httpServer,
     stopAccepting() {
       accepting = false;
+    },
+    connections(path) {
+      return routes[path]?.server.clients.size ?? 0;
     },
     async close() {
       accepting = false;
