@@ -192,6 +192,14 @@ describe("configuration", () => {
     ["an unknown NODE_ENV", { NODE_ENV: "staging", JWT_SECRET: secret }, ["NODE_ENV"]],
     ["a Redis URL that is not redis://", { REDIS_URL: "http://cache:6379" }, ["REDIS_URL"]],
     ["a SEED_DEMO that is not a boolean", { SEED_DEMO: "maybe" }, ["SEED_DEMO"]],
+    ["a shutdown timeout that is not a number", { SHUTDOWN_TIMEOUT_MS: "soon" }, ["SHUTDOWN_TIMEOUT_MS"]],
+    ["a shutdown timeout under a second", { SHUTDOWN_TIMEOUT_MS: "10" }, ["SHUTDOWN_TIMEOUT_MS"]],
+    ["no media streams at all", { MEDIA_MAX_STREAMS: "0" }, ["MEDIA_MAX_STREAMS"]],
+    ["a per-user stream cap that is not a number", { MEDIA_MAX_STREAMS_PER_USER: "lots" }, ["MEDIA_MAX_STREAMS_PER_USER"]],
+    ["a maximum call length of zero", { MEDIA_MAX_CALL_SECONDS: "0" }, ["MEDIA_MAX_CALL_SECONDS"]],
+    ["a clock tolerance out of range", { MEDIA_CLOCK_TOLERANCE_MS: "3600000" }, ["MEDIA_CLOCK_TOLERANCE_MS"]],
+    ["an unknown log level", { LOG_LEVEL: "loud" }, ["LOG_LEVEL"]],
+    ["a short metrics token", { METRICS_TOKEN: "short" }, ["METRICS_TOKEN"]],
   ])("refuses %s, naming the variable to set", (_name, env, variables) => {
     const problems = problemsOf(env);
     expect(problems).toHaveLength(1);
