@@ -25,7 +25,10 @@ export class MediaStreamAdmission {
   private readonly starts = new Map<string, { tokens: number; at: number }>();
   private closing = false;
 
-  constructor(private readonly limits: Pick<IngestLimits, "maxStreams" | "maxStreamsPerUser">) {}
+  constructor(
+    private readonly limits: Pick<IngestLimits, "maxStreams" | "maxStreamsPerUser">,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   get size(): number {
     return this.streams.size;
@@ -63,7 +66,7 @@ export class MediaStreamAdmission {
   }
 
   private takeStartToken(user: string): boolean {
-    const now = Date.now();
+    const now = this.now();
     const capacity = this.limits.maxStreamsPerUser;
     const bucket = this.starts.get(user) ?? { tokens: capacity, at: now };
     bucket.tokens = Math.min(capacity, bucket.tokens + ((now - bucket.at) * capacity) / REFILL_MS);

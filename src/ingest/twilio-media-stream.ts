@@ -20,8 +20,8 @@ import type { MediaStreamAdmission } from "./media-stream-admission";
 export const MEDIA_CLOSE = { normal: 1000, goingAway: 1001, unsupported: 1003, invalid: 1007, policy: 1008, internal: 1011, overloaded: 1013 } as const;
 const MAX_BAD_MESSAGES = 50;
 const MAX_ID_LENGTH = 64;
-/** Reading pauses at this many unprocessed messages (about a second of a call's two tracks) and resumes at half. */
-const MAX_QUEUED_MESSAGES = 100;
+/** Reading pauses at this many unprocessed messages (about 5 s of a call's two tracks) and resumes at half. */
+const MAX_QUEUED_MESSAGES = 500;
 /** A socket whose queue stays full this long is closed: it sends faster than its audio can be processed. */
 const QUEUE_STALL_MS = 5000;
 /**
