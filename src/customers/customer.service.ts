@@ -2,7 +2,7 @@ import { DataSource } from "typeorm";
 import { AuditAction } from "../audit/audit-action";
 import { AuditService } from "../audit/audit.service";
 import type { Viewer } from "../auth/viewer";
-import { badInput, notFound } from "../common/errors";
+import { notFound } from "../common/errors";
 import { newId } from "../common/ids";
 import { TransactionRunner } from "../database/transaction";
 import { CustomerEntity } from "./customer.entity";

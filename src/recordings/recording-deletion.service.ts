@@ -1,7 +1,7 @@
 import { AuditAction } from "../audit/audit-action";
 import { AuditService } from "../audit/audit.service";
 import type { Viewer } from "../auth/viewer";
-import { badInput, DomainError, ErrorCode, notFound } from "../common/errors";
+import { DomainError, ErrorCode, notFound } from "../common/errors";
 import { TransactionRunner } from "../database/transaction";
 import { TimelineChangeKind } from "../events/topics";
 import type { RecordingShredder } from "./recording-finalizer";

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { AuditAction } from "../audit/audit-action";
 import { AuditService } from "../audit/audit.service";
 import type { Viewer } from "../auth/viewer";
-import { badInput, DomainError, ErrorCode, notFound } from "../common/errors";
+import { DomainError, ErrorCode, notFound } from "../common/errors";
 import { TransactionRunner } from "../database/transaction";
 import { TimelineChangeKind } from "../events/topics";
 import { msToSamples } from "../media/media-frame";
