@@ -81,6 +81,9 @@ class Harness {
       DATA_DIR: dataDir,
       JWT_SECRET: randomBytes(32).toString("hex"),
       SEED_DEMO: "false",
+      // One gateway user opens every call of the capacity search: the per-user quota must not be what it measures.
+      MEDIA_MAX_STREAMS: "10000",
+      MEDIA_MAX_STREAMS_PER_USER: "10000",
     });
     const errors: string[] = [];
     const app = await createApp(config, { host: "127.0.0.1", log: (message, error) => errors.push(`${message} ${error ?? ""}`) });
