@@ -5,6 +5,7 @@
  * (MariaDB by default) and on the test database with Redis.
  */
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -111,5 +112,34 @@ describe.each(setups)("SIGTERM on $name with a call streaming", ({ database: mak
     expect(media.status).toBe(MediaStatus.STORED);
     expect(fs.existsSync(path.join(dataDir, "media", "objects", media.objectKey))).toBe(true);
     expect(await service.stop(SHUTDOWN_TIMEOUT_MS + 5_000)).toEqual({ code: 0, signal: null });
+  }, 60_000);
+});
+
+describe("a second signal during the shutdown", () => {
+  it("exits at once (1) instead of waiting for what is still draining", async () => {
+    const database = await sqlite();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "callvault-shutdown-"));
+    const service = await AppProcess.start({ dataDir, database, jwtSecret: JWT_SECRET, env: { SHUTDOWN_TIMEOUT_MS: "20000" } });
+    // A request whose body never finishes: the drain gives it 5 s.
+    const { port } = new URL(service.url);
+    const stuck = net.connect(Number(port), "127.0.0.1");
+    stuck.on("error", () => undefined);
+    await new Promise((resolve) => stuck.once("connect", resolve));
+    stuck.write("POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{");
+    try {
+      await sleep(200);
+      service.signal("SIGTERM");
+      const deadline = Date.now() + 5000;
+      while (!/shutting down/.test(service.output) && Date.now() < deadline) await sleep(20);
+      expect(service.running).toBe(true);
+      const signalledAt = Date.now();
+      service.signal("SIGTERM");
+      expect(await service.exited).toEqual({ code: 1, signal: null });
+      expect(Date.now() - signalledAt).toBeLessThan(2000);
+    } finally {
+      stuck.destroy();
+      await service.kill();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
