@@ -19,6 +19,7 @@ import { complexityErrors, LIMITS, validationRules } from "../graphql/limits";
 import { attachGraphQLWs } from "./graphql-ws";
 import { requestIdFrom } from "./request-id";
 import type { Log } from "../logging/logger";
+import { severityOf } from "../logging/severity";
 
 export const GRAPHQL_PATH = "/graphql";
 
@@ -212,7 +213,7 @@ function quietHangUps(ws: WebSocket, path: string, log: Log): void {
     const callback = typeof optionsOrCb === "function" ? optionsOrCb : cb;
     const options = typeof optionsOrCb === "object" ? optionsOrCb : {};
     send(data, options, (error?: Error) => {
-      if (error && ws.readyState !== WebSocket.OPEN) {
+      if (error && (ws.readyState !== WebSocket.OPEN || severityOf(error) === "debug")) {
         log(`WebSocket on ${path}: the client left before a message reached it`, Object.assign(error, { code: (error as NodeJS.ErrnoException).code ?? "EPIPE" }));
         return callback?.();
       }

@@ -17,7 +17,8 @@ const codeOf = (error: unknown): string | undefined => {
 export function severityOf(error: unknown): Severity {
   const code = codeOf(error);
   if (code && HANG_UP_CODES.has(code)) return "debug";
-  if (/aborted|socket hang up/i.test((error as Error)?.message ?? "") && !(error instanceof TypeError)) return "debug";
+  // Libraries re-wrap socket errors and keep only the text ("Error: write EPIPE").
+  if (/\b(EPIPE|ECONNRESET|ECONNABORTED)\b|socket hang up|aborted/i.test((error as Error)?.message ?? "") && !(error instanceof TypeError)) return "debug";
   if (code?.startsWith("WS_ERR_")) return "info";
   if (error instanceof DomainError) return "info";
   const status = (error as { status?: unknown; statusCode?: unknown } | null)?.status ?? (error as { statusCode?: unknown } | null)?.statusCode;
