@@ -120,6 +120,9 @@ class Fleet {
           JWT_SECRET: jwtSecret,
           SEED_DEMO: "false",
           MEDIA_WORKERS: String(spec.workers),
+          // One gateway user opens every call of the capacity search: the per-user quota must not be what it measures.
+          MEDIA_MAX_STREAMS: "10000",
+          MEDIA_MAX_STREAMS_PER_USER: "10000",
         };
         mediaUrls.push((await instance.request({ kind: "start", env }, "started")).mediaUrl);
       }

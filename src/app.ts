@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import path from "node:path";
-import { DataSource } from "typeorm";
+import { DataSource, LessThan } from "typeorm";
 import { WebSocket, WebSocketServer } from "ws";
 import { AuditCheckpointResolver } from "./audit/audit-checkpoint.resolver";
 import { AuditCheckpointService } from "./audit/audit-checkpoint.service";
@@ -19,7 +19,7 @@ import { mountComplianceReportRoute } from "./compliance-report/compliance-repor
 import { ComplianceReportService } from "./compliance-report/compliance-report.service";
 import { REPORT_SECRET_PURPOSE } from "./compliance-report/report-link";
 import { faultArmed } from "./common/fault-injection";
-import type { Config } from "./config/config";
+import { Config, DEFAULT_OPERATIONS } from "./config/config";
 import { mountConsoleRoutes } from "./console/console.routes";
 import { CustomerResolver } from "./customers/customer.resolver";
 import { CustomerService } from "./customers/customer.service";
@@ -36,12 +36,13 @@ import { LeaseService } from "./leases/lease.service";
 import { RedisEventBus } from "./events/redis-event-bus";
 import { buildCallvaultSchema, ResolverContainer } from "./graphql/schema";
 import { operationPermissions } from "./http/operation-permissions";
-import { RunningHttpServer, startHttpServer, UpgradeRoute } from "./http/server";
+import { GRAPHQL_PATH, RunningHttpServer, startHttpServer, UpgradeRoute } from "./http/server";
 import { mountStaticConsole } from "./http/static-console";
 import { LegalHoldResolver, RecordingLegalHoldsResolver } from "./legal-holds/legal-hold.resolver";
 import { LegalHoldService } from "./legal-holds/legal-hold.service";
 import { IngestAuthenticator, IngestPrincipal } from "./ingest/ingest-auth";
 import { MediaSessionRegistry } from "./ingest/media-session-registry";
+import { MediaStreamAdmission } from "./ingest/media-stream-admission";
 import { auditPauseLeaks } from "./ingest/pause-leak-auditor";
 import { TwilioMediaStream } from "./ingest/twilio-media-stream";
 import { MediaWorkerPool } from "./media-workers/media-worker-pool";
@@ -70,6 +71,12 @@ import { TimelineService } from "./timeline/timeline.service";
 import { ApiTokenService } from "./users/api-token.service";
 import { UserResolver } from "./users/user.resolver";
 import { UserService } from "./users/user.service";
+import { createLogger, Log, Logger, logTo, rootLog, setRootLogger } from "./logging/logger";
+import type { LeakListener, PauseLeak } from "./ingest/live-media-session";
+import { Metrics } from "./metrics/metrics";
+import { mountMetricsRoute } from "./metrics/metrics.route";
+import { MediaStatus, RecordingMediaEntity } from "./recording-media/recording-media.entity";
+import { RecordingState } from "./recordings/recording-state";
 
 export interface Services {
   dataSource: DataSource;
@@ -110,7 +117,12 @@ export interface App {
 }
 
 export interface AppOptions {
-  log?: (message: string, error?: unknown) => void;
+  /** Told of every late pause's leaked audio (besides the audit entry); the metrics count it. */
+  onPauseLeak?: (leak: PauseLeak) => void;
+  /** Where log lines go; by default the JSON logger below. */
+  log?: Log;
+  /** The JSON logger (pino) at LOG_LEVEL on stdout unless given. */
+  logger?: Logger;
   /** How long an ingest may go without a heartbeat before the sweeper treats it as dead. */
   mediaStaleAfterMs?: number;
   /** Bind address; tests use 127.0.0.1. */
@@ -120,21 +132,20 @@ export interface AppOptions {
 }
 
 export const MEDIA_STREAM_PATH = "/media";
-/** Twilio sends 20 ms frames (~300 bytes of JSON); anything near this is not a media stream. */
-const MAX_MEDIA_MESSAGE_BYTES = 64 * 1024;
+/** Twilio sends 20 ms frames (~300 bytes of JSON) and a `start` of a few hundred; anything near this is not a media stream. */
+const MAX_MEDIA_MESSAGE_BYTES = 8 * 1024;
 const DEFAULT_INGEST_STALE_MS = 60_000;
 const SWEEP_INTERVAL_MS = 60_000;
 
-const defaultLog = (message: string, error?: unknown) => (error === undefined ? console.log(message) : console.error(message, error));
 
 /** Opens the database (applying migrations) and wires every service. Used by the server and the CLIs. */
-export async function createServices(config: Config, options: Pick<AppOptions, "mediaStaleAfterMs" | "log"> = {}): Promise<Services> {
+export async function createServices(config: Config, options: Pick<AppOptions, "mediaStaleAfterMs" | "log" | "onPauseLeak"> = {}): Promise<Services> {
   const dataSource = await openDataSource(config.database);
   let audit: AuditService | undefined;
   try {
     await dataSource.runMigrations({ transaction: "each" });
     const transactions = new TransactionRunner(dataSource);
-    audit = new AuditService(dataSource, transactions, options.log ?? defaultLog);
+    audit = new AuditService(dataSource, transactions, options.log ?? rootLog);
     await audit.start();
     const bus: EventBus = config.redisUrl ? await RedisEventBus.connect(config.redisUrl) : new InMemoryEventBus();
     const publisher = new RecordingEventPublisher(bus);
@@ -144,14 +155,14 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
     const lifecycle = new RecordingLifecycleService(recordingStates);
     const recordings = new RecordingQueryService(dataSource, users);
     const media = new RecordingMediaService(dataSource, new FilesystemObjectStore(path.join(config.dataDir, "media")), loadMasterKey(config.media.masterKey, config.dataDir));
-    const mediaWorkers = new MediaWorkerPool({ size: config.mediaPipeline.workers, log: options.log ?? defaultLog, crashOnPause: faultArmed("media-worker-crash-on-pause") });
+    const mediaWorkers = new MediaWorkerPool({ size: config.mediaPipeline.workers, log: options.log ?? rootLog, crashOnPause: faultArmed("media-worker-crash-on-pause") });
     const sessions = new MediaSessionRegistry(
       bus,
       media,
       recordings,
       lifecycle,
       { workers: mediaWorkers, pauseBehavior: config.media.pauseBehavior, pauseGuardMs: config.mediaPipeline.pauseGuardMs },
-      auditPauseLeaks(transactions, audit, options.log ?? defaultLog),
+      withLeakListener(auditPauseLeaks(transactions, audit, options.log ?? rootLog), options.onPauseLeak),
     );
     await sessions.start();
     const legalHolds = new LegalHoldService(dataSource, transactions, audit);
@@ -182,7 +193,7 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
       redaction: new RecordingRedactionService(recordingStates, media, recordings, new Mp3Redactor(), legalHolds),
       legalHolds,
       timeline: new TimelineService(dataSource, customers, recordings),
-      tokens: TokenService.create(config.jwt, config.dataDir),
+      tokens: TokenService.create(config.jwt, config.dataDir, (config.operations ?? DEFAULT_OPERATIONS).tokenMaxAgeSeconds),
       downloads: new DownloadService(dataSource, transactions, audit, users, recordings, media, {
         publicUrl: config.media.publicUrl,
         ttlSeconds: config.media.downloadUrlTtlSeconds,
@@ -221,8 +232,18 @@ export async function closeServices(services: Services): Promise<void> {
 
 /** The composition root: config → data source → services → resolvers → servers. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const log = options.log ?? defaultLog;
-  const services = await createServices(config, options);
+  const operations = config.operations ?? DEFAULT_OPERATIONS;
+  const logger = options.logger ?? (options.log ? undefined : createLogger(operations.logLevel));
+  if (logger) setRootLogger(logger);
+  const log = options.log ?? logTo(logger as Logger);
+  let server: RunningHttpServer | undefined;
+  const metrics: Metrics = new Metrics({
+    liveCalls: () => services.sessions.size,
+    subscriptionConnections: () => server?.connections(GRAPHQL_PATH) ?? 0,
+    sweeperBacklog: () => staleIngests(services.dataSource, options.mediaStaleAfterMs ?? DEFAULT_INGEST_STALE_MS),
+  });
+  const services = await createServices(config, { ...options, log, onPauseLeak: (leak) => metrics.leakedPausedMs.inc(leak.leakedMs) });
+  const admission = new MediaStreamAdmission(operations.ingest);
   let sweepTimer: NodeJS.Timeout | undefined;
   const fleetJobs = complianceJobs(config, services, log);
   try {
@@ -250,7 +271,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       .register(new RecordingLegalHoldsResolver(services.legalHolds));
     const schema = await buildCallvaultSchema(container);
     const authenticator = new Authenticator(services.tokens, services.users);
-    const server = await startHttpServer({
+    void observePauseLatency(services.bus, metrics);
+    server = await startHttpServer({
       port: config.port,
       host: options.host,
       schema,
@@ -265,7 +287,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         await services.dataSource.query("SELECT 1");
       },
       routes: (app) => {
-        mountDownloadRoutes(app, services.downloads, log);
+        mountDownloadRoutes(app, services.downloads, log, (bytes) => metrics.downloadBytes.inc(bytes));
+        mountMetricsRoute(app, metrics, operations.metricsToken);
         const permissions = operationPermissions(schema);
         mountCallRecorderRoutes(app, {
           auth: new RestAuthenticator(authenticator, services.apiTokens),
@@ -288,21 +311,36 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         mountComplianceReportRoute(app, services.reports, log);
       },
       webSockets: {
-        [MEDIA_STREAM_PATH]: mediaStreamRoute(services, new IngestAuthenticator(authenticator, config.media.twilioAuthToken, config.media.publicUrl), log),
+        [MEDIA_STREAM_PATH]: mediaStreamRoute(
+          {
+            registry: services.sessions,
+            calls: services.calls,
+            recordings: services.recordings,
+            admission,
+            limits: operations.ingest,
+            log,
+            observer: { frame: (verdict, count = 1) => metrics.mediaFrames.inc({ verdict }, count), closed: (code) => metrics.mediaStreamsClosed.inc({ code: String(code) }) },
+          },
+          new IngestAuthenticator(authenticator, config.media.twilioAuthToken, config.media.publicUrl),
+        ),
       },
     });
     // Links point at this server until PUBLIC_URL says otherwise; the port is known only now (0 in tests).
     services.downloads.listeningAt(serverOrigin(options.host, server.port));
+    const running = server;
     services.reports.listeningAt(serverOrigin(options.host, server.port));
     for (const job of fleetJobs) job.start();
     return {
       config,
       services,
-      server,
+      server: running,
+      /** Stop accepting, finish live media (MP3 committed, recordings settled), close sockets, then Redis and the database. */
       async close() {
         clearInterval(sweepTimer);
+        running.stopAccepting();
+        await admission.shutdown();
         await Promise.all(fleetJobs.map((job) => job.stop()));
-        await server.close();
+        await running.close();
         await closeServices(services);
       },
     };
@@ -314,10 +352,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   }
 }
 
-function mediaStreamRoute(services: Services, ingestAuth: IngestAuthenticator, log: (message: string, error?: unknown) => void): UpgradeRoute {
+function mediaStreamRoute(deps: ConstructorParameters<typeof TwilioMediaStream>[2], ingestAuth: IngestAuthenticator): UpgradeRoute {
   const server = new WebSocketServer({ noServer: true, maxPayload: MAX_MEDIA_MESSAGE_BYTES });
   server.on("connection", (socket: WebSocket, _request: unknown, principal: IngestPrincipal) => {
-    new TwilioMediaStream(socket, principal, { registry: services.sessions, calls: services.calls, recordings: services.recordings, log });
+    new TwilioMediaStream(socket, principal, deps);
   });
   return { server, authorize: (request) => ingestAuth.authorize(request) };
 }
@@ -346,4 +384,23 @@ function complianceJobs(config: Config, services: Services, log: (message: strin
       onError: (error) => log("retention run failed", error),
     }),
   ];
+}
+
+function withLeakListener(audited: LeakListener, also: ((leak: PauseLeak) => void) | undefined): LeakListener {
+  return (leak) => {
+    audited(leak);
+    also?.(leak);
+  };
+}
+
+/** Ingests whose heartbeat stopped longer ago than the sweeper's threshold: work the sweeper has not done yet. */
+function staleIngests(dataSource: DataSource, staleAfterMs: number): Promise<number> {
+  return dataSource.getRepository(RecordingMediaEntity).countBy({ status: MediaStatus.WRITING, updatedAt: LessThan(new Date(Date.now() - staleAfterMs)) });
+}
+
+/** Pause → event on this instance: how long a pause takes to reach every cutter and subscriber. */
+async function observePauseLatency(bus: EventBus, metrics: Metrics): Promise<void> {
+  for await (const event of await bus.subscribe("RECORDING_STATE_CHANGED")) {
+    if (event.state === RecordingState.PAUSED) metrics.pauseToEvent.observe(Math.max(0, Date.now() - Date.parse(event.occurredAt)) / 1000);
+  }
 }

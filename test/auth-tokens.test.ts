@@ -63,6 +63,12 @@ const BAD_AUTHORIZATIONS: [string, () => Promise<string>][] = [
   ["a token without aud", () => bearer(craft({ omit: ["aud"] }))],
   ["a token without sub", () => bearer(craft({ omit: ["sub"] }))],
   ["a token not valid before next hour", () => bearer(craft({ claims: { nbf: now() + 3600 } }))],
+  ["a token issued an hour in the future", () => bearer(craft({ claims: { iat: now() + 3600, exp: now() + 4200 } }))],
+  ["a token issued a minute in the future (beyond the clock skew)", () => bearer(craft({ claims: { iat: now() + 60 } }))],
+  ["a token living 100 years", () => bearer(craft({ claims: { exp: now() + 100 * 365 * 86400 } }))],
+  ["a token living 13 hours (TOKEN_MAX_AGE is 12 h)", () => bearer(craft({ claims: { exp: now() + 13 * 3600 } }))],
+  ["a token issued 13 hours ago, still unexpired", () => bearer(craft({ claims: { iat: now() - 13 * 3600, exp: now() + 600 } }))],
+  ["a token without iat", () => bearer(craft({ omit: ["iat"] }))],
   ["a token for a user that does not exist", () => bearer(craft({ claims: { sub: randomUUID() } }))],
   ["a token whose subject is not a user id", () => bearer(craft({ claims: { sub: "' OR '1'='1" } }))],
   ["an HS512 token signed with the right secret", () => bearer(craft({ alg: "HS512" }))],
@@ -191,6 +197,14 @@ describe("configuration", () => {
     ["a fractional number of media workers", { MEDIA_WORKERS: "1.5" }, ["MEDIA_WORKERS"]],
     ["a negative pause guard band", { PAUSE_GUARD_MS: "-1" }, ["PAUSE_GUARD_MS"]],
     ["a pause guard band beyond the hold-back", { PAUSE_GUARD_MS: "500" }, ["PAUSE_GUARD_MS"]],
+    ["a shutdown timeout that is not a number", { SHUTDOWN_TIMEOUT_MS: "soon" }, ["SHUTDOWN_TIMEOUT_MS"]],
+    ["a shutdown timeout under a second", { SHUTDOWN_TIMEOUT_MS: "10" }, ["SHUTDOWN_TIMEOUT_MS"]],
+    ["no media streams at all", { MEDIA_MAX_STREAMS: "0" }, ["MEDIA_MAX_STREAMS"]],
+    ["a per-user stream cap that is not a number", { MEDIA_MAX_STREAMS_PER_USER: "lots" }, ["MEDIA_MAX_STREAMS_PER_USER"]],
+    ["a maximum call length of zero", { MEDIA_MAX_CALL_SECONDS: "0" }, ["MEDIA_MAX_CALL_SECONDS"]],
+    ["a clock tolerance out of range", { MEDIA_CLOCK_TOLERANCE_MS: "3600000" }, ["MEDIA_CLOCK_TOLERANCE_MS"]],
+    ["an unknown log level", { LOG_LEVEL: "loud" }, ["LOG_LEVEL"]],
+    ["a short metrics token", { METRICS_TOKEN: "short" }, ["METRICS_TOKEN"]],
   ])("refuses %s, naming the variable to set", (_name, env, variables) => {
     const problems = problemsOf(env);
     expect(problems).toHaveLength(1);
@@ -214,5 +228,22 @@ describe("configuration", () => {
   it("runs a media worker per core and cuts pauses from 100 ms before their request by default", () => {
     expect(loadConfig({}).mediaPipeline).toEqual({ workers: os.availableParallelism(), pauseGuardMs: 100 });
     expect(loadConfig({ MEDIA_WORKERS: "3", PAUSE_GUARD_MS: "0" }).mediaPipeline).toEqual({ workers: 3, pauseGuardMs: 0 });
+  });
+});
+
+describe("token life span", () => {
+  it("TOKEN_MAX_AGE takes seconds or a duration, and refuses nonsense with a message naming it", () => {
+    const base = { NODE_ENV: "test", JWT_SECRET: TEST_JWT.secret };
+    expect(loadConfig({ ...base }).operations?.tokenMaxAgeSeconds).toBe(12 * 3600);
+    expect(loadConfig({ ...base, TOKEN_MAX_AGE: "2h" }).operations?.tokenMaxAgeSeconds).toBe(7200);
+    expect(loadConfig({ ...base, TOKEN_MAX_AGE: "900" }).operations?.tokenMaxAgeSeconds).toBe(900);
+    for (const bad of ["forever", "0", "100y", "-1h"]) expect(() => loadConfig({ ...base, TOKEN_MAX_AGE: bad })).toThrow(/TOKEN_MAX_AGE/);
+  });
+
+  it("mints no token that would outlive TOKEN_MAX_AGE", async () => {
+    const tokens = t.app.services.tokens;
+    await expect(tokens.mint(s.agent.id, tokens.maxAgeSeconds + 1)).rejects.toThrow(/TOKEN_MAX_AGE/);
+    const token = await tokens.mint(s.agent.id, tokens.maxAgeSeconds);
+    expect((await postAs(`Bearer ${token}`, "{ me { id } }")).data?.me.id).toBe(s.agent.id);
   });
 });

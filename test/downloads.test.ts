@@ -100,7 +100,8 @@ let long: { callId: string; recordingId: string };
 let longMp3: Buffer;
 
 beforeAll(async () => {
-  t = await startTestApp();
+  // 40 s of audio sent at once: far ahead of the wall clock, which a real gateway never is.
+  t = await startTestApp({ operations: { ingest: { clockToleranceMs: 60_000 } } });
   s = await createScenario(t);
   long = await recordedCall(t, s, 40_000);
   longMp3 = await (await t.app.services.media.openAudio(long.recordingId)).reader.readAll();
@@ -440,6 +441,43 @@ describe("GET on a download link", () => {
 
       expect((await gql(t.url, `query { verifyAuditChain { valid } }`, {}, s.compliance.token)).data?.verifyAuditChain.valid).toBe(true);
     });
+  });
+});
+
+describe("downloads racing a delete", () => {
+  it("an unmatched route answers JSON 404 like the rest of the API", async () => {
+    const response = await fetch(new URL("/downloads/nothing/here", t.url));
+    expect(response.status).toBe(404);
+    expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(((await response.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe("NOT_FOUND");
+  });
+
+  it("20 downloads racing a delete: each a complete file, a 410 or a transfer broken off; never a 500", async () => {
+    const { recordingId } = await recordedCall(t, s, 20_000);
+    const link = (await issue(t, s.compliance, recordingId)).url;
+    const whole = await fetchLink(link);
+    expect(whole.status).toBe(200);
+
+    type Outcome = "complete" | "gone" | "aborted" | string;
+    const download = async (): Promise<Outcome> => {
+      const response = await fetch(link);
+      if (response.status !== 200) return response.status === 410 ? "gone" : `status ${response.status}: ${await response.text()}`;
+      try {
+        const body = Buffer.from(await response.arrayBuffer());
+        return sha256(body) === sha256(whole.body) ? "complete" : `a partial 200 of ${body.length} bytes`;
+      } catch {
+        return "aborted";
+      }
+    };
+    const downloads = Array.from({ length: 20 }, (_, i) => new Promise((resolve) => setTimeout(resolve, i * 2)).then(download));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const deleted = await gql(t.url, DELETE, { input: { recordingId, reason: "erasure request" } }, s.compliance.token);
+    expect(deleted.errors).toBeUndefined();
+    const outcomes = await Promise.all(downloads);
+    expect(outcomes.filter((outcome) => !["complete", "gone", "aborted"].includes(outcome))).toEqual([]);
+    expect(t.logs.filter((line) => /download failed/.test(line))).toEqual([]);
+    // Once the delete has committed, nothing more is served.
+    expect((await fetch(link)).status).toBe(410);
   });
 });
 

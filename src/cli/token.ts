@@ -10,10 +10,20 @@ async function main(): Promise<void> {
   try {
     const user = await services.users.findByReference(reference);
     if (!user) throw new Error(`no user ${reference}; start the service once to seed the demo users, or create one with createUser`);
-    console.log(await services.tokens.mint(user.id, ttl ? Number(ttl) : undefined));
+    const ttlSeconds = ttl ? Number(ttl) : services.tokens.defaultTtlSeconds;
+    console.log(await services.tokens.mint(user.id, ttlSeconds));
+    // On stderr, so `$(npm run token …)` still captures only the token.
+    console.error(`token for ${user.email} valid for ${formatLifetime(ttlSeconds)}, until ${new Date(Date.now() + ttlSeconds * 1000).toISOString()} (TOKEN_MAX_AGE: ${formatLifetime(services.tokens.maxAgeSeconds)})`);
   } finally {
     await closeServices(services);
   }
+}
+
+function formatLifetime(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  return [h && `${h} h`, m && `${m} min`, s && `${s} s`].filter(Boolean).join(" ") || "0 s";
 }
 
 main().catch((error) => {

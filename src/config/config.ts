@@ -52,7 +52,40 @@ export interface Config {
   media: MediaConfig;
   compliance: ComplianceConfig;
   mediaPipeline: MediaPipelineConfig;
+  /** Shutdown, ingest quotas, token age, logs and metrics; loadConfig always sets it, DEFAULT_OPERATIONS otherwise. */
+  operations?: OperationsConfig;
 }
+
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+
+export interface IngestLimits {
+  /** Concurrent media streams on this instance. */
+  maxStreams: number;
+  /** Concurrent media streams per API user (Twilio-signed streams count only against maxStreams). */
+  maxStreamsPerUser: number;
+  /** A stream is ended when its call has lasted this long. */
+  maxCallMs: number;
+  /** How far a frame's timestamp may run ahead of the wall clock since `start`. */
+  clockToleranceMs: number;
+}
+
+export interface OperationsConfig {
+  shutdownTimeoutMs: number;
+  ingest: IngestLimits;
+  /** Tokens issued (iat) longer ago than this, or living longer than this (exp - iat), are refused. */
+  tokenMaxAgeSeconds: number;
+  /** Bearer token for GET /metrics; unset turns /metrics off. */
+  metricsToken: string | undefined;
+  logLevel: LogLevel;
+}
+
+export const DEFAULT_OPERATIONS: OperationsConfig = {
+  shutdownTimeoutMs: 25_000,
+  ingest: { maxStreams: 500, maxStreamsPerUser: 200, maxCallMs: 4 * 3600_000, clockToleranceMs: 3000 },
+  tokenMaxAgeSeconds: 12 * 3600,
+  metricsToken: undefined,
+  logLevel: "info",
+};
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -129,8 +162,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const compliance = parseComplianceConfig(env, problems);
   const mediaPipeline = parseMediaPipelineConfig(env, problems);
 
+  const operations = parseOperationsConfig(env, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port, nodeEnv, dataDir, database, redisUrl, jwt, seedDemo, media, compliance, mediaPipeline };
+  return { port, nodeEnv, dataDir, database, redisUrl, jwt, seedDemo, media, compliance, mediaPipeline, operations };
 }
 
 const BASE64_32_BYTES = /^[A-Za-z0-9+/]{43}=$/;
@@ -184,5 +219,40 @@ function parseMediaPipelineConfig(env: NodeJS.ProcessEnv, problems: string[]): M
   return {
     workers: parseWholeNumber(env, "MEDIA_WORKERS", os.availableParallelism(), 1, MAX_MEDIA_WORKERS, "workers", problems),
     pauseGuardMs: parseWholeNumber(env, "PAUSE_GUARD_MS", 100, 0, MAX_PAUSE_GUARD_MS, "milliseconds", problems),
+  };
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+const MIN_METRICS_TOKEN_LENGTH = 16;
+
+/** TOKEN_MAX_AGE: seconds, or a number with s, m, h or d ("12h"). */
+function parseDuration(name: string, raw: string | undefined, fallbackSeconds: number, problems: string[]): number {
+  if (raw === undefined || raw === "") return fallbackSeconds;
+  const match = /^(\d+)\s*(s|m|h|d)?$/.exec(raw.trim());
+  const seconds = match ? Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(match[2] ?? "s") as "s"] : NaN;
+  if (!Number.isInteger(seconds) || seconds < 60 || seconds > 30 * 86400) {
+    problems.push(`${name} must be a duration from 60s to 30d, e.g. 12h or 3600 (got "${raw}")`);
+    return fallbackSeconds;
+  }
+  return seconds;
+}
+
+function parseOperationsConfig(env: NodeJS.ProcessEnv, problems: string[]): OperationsConfig {
+  const d = DEFAULT_OPERATIONS;
+  const logLevel = (env.LOG_LEVEL || d.logLevel) as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} (got "${env.LOG_LEVEL}")`);
+  const metricsToken = env.METRICS_TOKEN || undefined;
+  if (metricsToken !== undefined && metricsToken.length < MIN_METRICS_TOKEN_LENGTH) problems.push(`METRICS_TOKEN must be at least ${MIN_METRICS_TOKEN_LENGTH} characters`);
+  return {
+    shutdownTimeoutMs: parseWholeNumber(env, "SHUTDOWN_TIMEOUT_MS", d.shutdownTimeoutMs, 1000, 600_000, "milliseconds", problems),
+    ingest: {
+      maxStreams: parseWholeNumber(env, "MEDIA_MAX_STREAMS", d.ingest.maxStreams, 1, 100_000, "streams", problems),
+      maxStreamsPerUser: parseWholeNumber(env, "MEDIA_MAX_STREAMS_PER_USER", d.ingest.maxStreamsPerUser, 1, 100_000, "streams", problems),
+      maxCallMs: parseWholeNumber(env, "MEDIA_MAX_CALL_SECONDS", d.ingest.maxCallMs / 1000, 1, 7 * 86400, "seconds", problems) * 1000,
+      clockToleranceMs: parseWholeNumber(env, "MEDIA_CLOCK_TOLERANCE_MS", d.ingest.clockToleranceMs, 100, 60_000, "milliseconds", problems),
+    },
+    tokenMaxAgeSeconds: parseDuration("TOKEN_MAX_AGE", env.TOKEN_MAX_AGE, d.tokenMaxAgeSeconds, problems),
+    metricsToken,
+    logLevel,
   };
 }

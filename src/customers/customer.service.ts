@@ -6,6 +6,7 @@ import { badInput, notFound } from "../common/errors";
 import { newId } from "../common/ids";
 import { TransactionRunner } from "../database/transaction";
 import { CustomerEntity } from "./customer.entity";
+import { requireVisibleText } from "../common/reason";
 
 export class CustomerService {
   constructor(
@@ -33,8 +34,7 @@ export class CustomerService {
   }
 
   async create(actor: Viewer | undefined, requestId: string, name: string): Promise<CustomerEntity> {
-    const trimmed = name.trim();
-    if (!trimmed) throw badInput("name must not be empty", "name");
+    const trimmed = requireVisibleText(name, { field: "name", max: 200, requiredFor: "for a customer" });
     return this.transactions.run(async (uow) => {
       const customer = uow.manager.create(CustomerEntity, { id: newId(), name: trimmed, createdAt: new Date() });
       await uow.manager.insert(CustomerEntity, customer);

@@ -1,5 +1,6 @@
 import { DataSource, EntityManager } from "typeorm";
 import { isMysql } from "./data-source";
+import { rootLog } from "../logging/logger";
 
 type AfterCommit = () => void | Promise<void>;
 
@@ -38,7 +39,7 @@ async function runAfterCommit(callbacks: AfterCommit[]): Promise<void> {
     try {
       await fn();
     } catch (error) {
-      console.error("after-commit callback failed", error);
+      rootLog("after-commit callback failed", error);
     }
   }
 }

@@ -2,6 +2,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Express, Request, Response } from "express";
 import { DomainError, ErrorCode } from "../common/errors";
+import { ObjectNotFoundError } from "../storage/object-store";
 import { parseRange } from "./byte-range";
 import { DOWNLOAD_PATH_PREFIX } from "./download-link";
 import { DownloadService, MP3_CONTENT_TYPE } from "./download.service";
@@ -23,9 +24,16 @@ type Log = (message: string, error?: unknown) => void;
  * answers the GET's headers; it sends no audio, so it is not audited. A deletion that commits mid-transfer
  * removes the object, and the transfer breaks off there.
  */
-export function mountDownloadRoutes(app: Express, downloads: DownloadService, log: Log): void {
+export function mountDownloadRoutes(app: Express, downloads: DownloadService, log: Log, onBytesSent: (bytes: number) => void = () => undefined): void {
   app.get(`${DOWNLOAD_PATH_PREFIX}:id`, (req, res) => {
-    serve(req, res, downloads).catch((error) => {
+    serve(req, res, downloads, onBytesSent).catch((error) => {
+      // The object deleted under a transfer (a delete committed meanwhile) is expected: no stack, no 500.
+      if (isGone(error)) {
+        log(`download of recording ${req.params.id} broke off: its audio was deleted (request ${req.requestId})`);
+        if (!res.headersSent) refuse(res, 410, ErrorCode.RecordingNotAvailable);
+        else res.destroy();
+        return;
+      }
       log(`download failed (request ${req.requestId})`, error);
       if (!res.headersSent) refuse(res, 500, "INTERNAL_SERVER_ERROR");
       else res.destroy();
@@ -33,7 +41,9 @@ export function mountDownloadRoutes(app: Express, downloads: DownloadService, lo
   });
 }
 
-async function serve(req: Request<{ id: string }>, res: Response, downloads: DownloadService): Promise<void> {
+const isGone = (error: unknown) => error instanceof ObjectNotFoundError || (error as Error)?.name === "ObjectNotFoundError";
+
+async function serve(req: Request<{ id: string }>, res: Response, downloads: DownloadService, onBytesSent: (bytes: number) => void): Promise<void> {
   let download;
   try {
     download = await downloads.open(req.params.id, req.query as Record<string, unknown>);
@@ -57,6 +67,9 @@ async function serve(req: Request<{ id: string }>, res: Response, downloads: Dow
   const endInclusive = range?.endInclusive ?? size - 1;
   const status = range ? 206 : 200;
   const bytes = endInclusive - start + 1;
+  // The first batch is read before any header is sent: audio deleted by now is a 410, not a broken 200.
+  const chunks = download.reader.read({ start, endInclusive });
+  const first = req.method === "HEAD" ? undefined : await chunks.next();
   if (req.method !== "HEAD") await downloads.recordServed(download, req.requestId ?? "unknown", { method: req.method, status, range, bytes });
 
   res.status(status);
@@ -71,11 +84,23 @@ async function serve(req: Request<{ id: string }>, res: Response, downloads: Dow
     return;
   }
   // Segment batch by batch, with back-pressure: the file is never held in memory whole.
-  await pipeline(Readable.from(download.reader.read({ start, endInclusive }), { objectMode: false }), res).catch((error) => {
+  await pipeline(Readable.from(counted(prepend(first, chunks), onBytesSent), { objectMode: false }), res).catch((error) => {
     // A client that hangs up mid-transfer is not a server failure; anything else is logged by the caller.
     if ((error as NodeJS.ErrnoException)?.code === "ERR_STREAM_PREMATURE_CLOSE") return;
     throw error;
   });
+}
+
+async function* counted(chunks: AsyncGenerator<Uint8Array>, onBytes: (bytes: number) => void): AsyncGenerator<Uint8Array> {
+  for await (const chunk of chunks) {
+    yield chunk;
+    onBytes(chunk.length);
+  }
+}
+
+async function* prepend(first: IteratorResult<Uint8Array> | undefined, rest: AsyncGenerator<Uint8Array>): AsyncGenerator<Uint8Array> {
+  if (first && !first.done) yield first.value;
+  yield* rest;
 }
 
 /** Also used when reading fails before the first byte: whatever audio headers were set are dropped. */

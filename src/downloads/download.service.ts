@@ -12,6 +12,7 @@ import { RecordingQueryService } from "../recordings/recording-query.service";
 import { RecordingState } from "../recordings/recording-state";
 import type { RecordingEntity } from "../recordings/recording.entity";
 import type { EncryptedObjectReader, PlaintextRange } from "../storage/encrypted-object-reader";
+import { ObjectNotFoundError } from "../storage/object-store";
 import { UserService } from "../users/user.service";
 import { DOWNLOAD_SECRET_PURPOSE, DownloadGrant, DownloadLinkSigner } from "./download-link";
 
@@ -147,6 +148,8 @@ export class DownloadService {
       opened = await this.media.openAudio(recording.id);
     } catch (error) {
       if (error instanceof AudioUnavailableError) throw notAvailable(recording, "no stored audio");
+      // Deleted between reading its row and opening its object: a delete committed meanwhile.
+      if (error instanceof ObjectNotFoundError) throw notAvailable(recording, "its audio was deleted");
       throw error;
     }
     if (opened.media.generation !== grant.generation) throw expiredLink("SUPERSEDED");

@@ -2,6 +2,7 @@ import Redis from "ioredis";
 import type { EventBus } from "./event-bus";
 import { LocalFanout } from "./local-fanout";
 import type { Topic, Topics } from "./topics";
+import { rootLog } from "../logging/logger";
 
 const CHANNEL_PREFIX = "callvault:events:";
 const TOPICS: Topic[] = ["RECORDING_STATE_CHANGED", "CUSTOMER_TIMELINE_CHANGED", "USER_ROLES_CHANGED"];
@@ -22,7 +23,7 @@ export class RedisEventBus implements EventBus {
       try {
         this.fanout.deliver(topic, JSON.parse(message));
       } catch (error) {
-        console.error("dropping malformed event from Redis", error);
+        rootLog("dropping malformed event from Redis", error);
       }
     });
   }

@@ -47,7 +47,7 @@ const SAFE_CODES = new Set([
 
 export interface ErrorFormatOptions {
   maskInternalErrors: boolean;
-  log: (message: string, error: unknown) => void;
+  log: (message: string, error: unknown, fields?: Record<string, unknown>) => void;
 }
 
 /**
@@ -68,7 +68,7 @@ export function createErrorFormatter(options: ErrorFormatOptions) {
       const { stacktrace: _stack, http: _http, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions: { ...extensions, code } };
     }
-    options.log(`unexpected error${requestId ? ` (request ${requestId})` : ""}`, original);
+    options.log(`unexpected error${requestId ? ` (request ${requestId})` : ""}`, original, { requestId });
     if (!options.maskInternalErrors) return formatted;
     return {
       message: "Internal server error",

@@ -10,7 +10,7 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import cors from "cors";
 import express, { ErrorRequestHandler, Express } from "express";
 import { GraphQLError, GraphQLFormattedError, GraphQLSchema, OperationTypeNode } from "graphql";
-import { WebSocketServer } from "ws";
+import { WebSocket, WebSocketServer } from "ws";
 import type { Authenticator } from "../auth/authenticator";
 import { DomainError } from "../common/errors";
 import type { GraphQLContext, SubscriptionStreams } from "../graphql/context";
@@ -18,6 +18,8 @@ import { createErrorFormatter, toGraphQLError } from "../graphql/errors";
 import { complexityErrors, LIMITS, validationRules } from "../graphql/limits";
 import { attachGraphQLWs } from "./graphql-ws";
 import { requestIdFrom } from "./request-id";
+import type { Log } from "../logging/logger";
+import { severityOf } from "../logging/severity";
 
 export const GRAPHQL_PATH = "/graphql";
 
@@ -28,7 +30,7 @@ export interface HttpServerOptions {
   authenticator: Authenticator;
   streams: SubscriptionStreams;
   production: boolean;
-  log: (message: string, error?: unknown) => void;
+  log: Log;
   /** Further routes (e.g. the media download) mounted before GraphQL. */
   routes?: (app: Express) => void;
   /** Further WebSocket endpoints by path (e.g. audio ingest); upgrades to other paths are refused. */
@@ -46,8 +48,18 @@ export interface RunningHttpServer {
   url: string;
   port: number;
   httpServer: http.Server;
+  /** Shutdown begins: WebSocket upgrades are refused and /health answers 503, so balancers route elsewhere. */
+  stopAccepting(): void;
+  /** Closes WebSockets with 1001 (going away), drains HTTP requests and stops listening. */
   close(): Promise<void>;
+  /** Open WebSocket connections on a path (e.g. GRAPHQL_PATH: subscription clients). */
+  connections(path: string): number;
 }
+
+/** Sockets that ignore our close frame are cut off after this. */
+const WS_CLOSE_GRACE_MS = 1000;
+/** In-flight HTTP requests (e.g. downloads) get this long to finish once shutdown has begun. */
+const HTTP_DRAIN_GRACE_MS = 5000;
 
 declare module "http" {
   interface IncomingMessage {
@@ -74,14 +86,20 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   });
   const routes: Record<string, UpgradeRoute> = { [GRAPHQL_PATH]: { server: graphqlWs }, ...options.webSockets };
   const sockets = Object.values(routes).map((route) => route.server);
+  let accepting = true;
   httpServer.on("upgrade", (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(request.url ?? "/", "http://localhost").pathname;
     const route = routes[path];
     if (!route) return refuseUpgrade(socket, 404, "Not Found");
+    if (!accepting) return refuseUpgrade(socket, 503, "Service Unavailable");
     socket.on("error", () => socket.destroy());
     const authorize = route.authorize ?? (async () => undefined);
     authorize(request).then(
-      (principal) => route.server.handleUpgrade(request, socket, head, (ws) => route.server.emit("connection", ws, request, principal)),
+      (principal) =>
+        route.server.handleUpgrade(request, socket, head, (ws) => {
+          route.server.emit("connection", ws, request, principal);
+          quietHangUps(ws, path, options.log);
+        }),
       (error: { status?: number; message?: string }) => {
         if (!error?.status) options.log(`upgrade of ${path} failed`, error);
         refuseUpgrade(socket, error?.status ?? 500, error?.status === 401 ? "Unauthorized" : error?.status === 403 ? "Forbidden" : "Internal Server Error");
@@ -97,9 +115,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     validationRules: validationRules(options.production),
     parseOptions: { maxTokens: LIMITS.maxTokens },
     includeStacktraceInErrorResponses: false,
+    // main.ts owns SIGTERM/SIGINT; Apollo's own handlers would stop the server under it and re-raise the signal.
+    stopOnTerminationSignals: false,
     formatError: (formatted: GraphQLFormattedError, error: unknown) => format(formatted, error, httpRequestId.getStore()),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: HTTP_DRAIN_GRACE_MS }),
       {
         async serverWillStart() {
           return {
@@ -123,6 +143,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     next();
   });
   app.get("/health", async (_req, res) => {
+    if (!accepting) {
+      res.status(503).json({ status: "shutting down" });
+      return;
+    }
     try {
       await options.health?.();
       res.json({ status: "ok" });
@@ -148,6 +172,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       },
     }),
   );
+  // Unmatched routes answer like the rest of the API: JSON, never Express's HTML page.
+  app.use((_req, res) => {
+    res.status(404).json({ errors: [{ message: "no such route", extensions: { code: "NOT_FOUND" } }] });
+  });
   app.use(jsonErrors(options.log));
 
   await new Promise<void>((resolve, reject) => {
@@ -159,12 +187,53 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     url: `http://localhost:${port}${GRAPHQL_PATH}`,
     port,
     httpServer,
+    stopAccepting() {
+      accepting = false;
+    },
+    connections(path) {
+      return routes[path]?.server.clients.size ?? 0;
+    },
     async close() {
-      for (const ws of sockets) for (const client of ws.clients) client.terminate();
+      accepting = false;
+      await Promise.all(sockets.flatMap((ws) => [...ws.clients].map((client) => closeGoingAway(client))));
       await apollo.stop();
       for (const ws of sockets) ws.close();
     },
   };
+}
+
+/**
+ * graphql-ws logs every socket error with a stack ("Internal error emitted on a WebSocket socket") and every
+ * send that fails because the client already left ("Internal error occurred during message handling"). Both
+ * are clients hanging up or breaking the protocol (an oversized frame): logged by severity, without a stack.
+ */
+function quietHangUps(ws: WebSocket, path: string, log: Log): void {
+  ws.removeAllListeners("error");
+  ws.on("error", (error) => log(`WebSocket on ${path} closed by an error`, error));
+  const send = ws.send.bind(ws) as (data: unknown, options: object, cb?: (error?: Error) => void) => void;
+  ws.send = ((data: unknown, optionsOrCb?: object | ((error?: Error) => void), cb?: (error?: Error) => void) => {
+    const callback = typeof optionsOrCb === "function" ? optionsOrCb : cb;
+    const options = typeof optionsOrCb === "object" ? optionsOrCb : {};
+    send(data, options, (error?: Error) => {
+      if (error && (ws.readyState !== WebSocket.OPEN || severityOf(error) === "debug")) {
+        log(`WebSocket on ${path}: the client left before a message reached it`, Object.assign(error, { code: (error as NodeJS.ErrnoException).code ?? "EPIPE" }));
+        return callback?.();
+      }
+      callback?.(error);
+    });
+  }) as WebSocket["send"];
+}
+
+function closeGoingAway(client: WebSocket): Promise<void> {
+  if (client.readyState === WebSocket.CLOSED) return Promise.resolve();
+  return new Promise((resolve) => {
+    const cutOff = setTimeout(() => client.terminate(), WS_CLOSE_GRACE_MS);
+    client.once("close", () => {
+      clearTimeout(cutOff);
+      resolve();
+    });
+    client.close(1001, "server shutting down");
+  });
 }
 
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {
@@ -198,12 +267,12 @@ const refuseSubscriptionsOverHttp: ApolloServerPlugin<GraphQLContext> = {
 };
 
 /** Body-parser and other middleware failures answer in GraphQL's error shape, never as an HTML page. */
-function jsonErrors(log: (message: string, error?: unknown) => void): ErrorRequestHandler {
+function jsonErrors(log: Log): ErrorRequestHandler {
   return (error, req, res, next) => {
     if (res.headersSent) return next(error);
     const status = typeof error?.status === "number" ? error.status : 500;
     const code = status === 413 ? "PAYLOAD_TOO_LARGE" : status < 500 ? "BAD_REQUEST" : "INTERNAL_SERVER_ERROR";
-    if (status >= 500) log(`request ${req.requestId} failed`, error);
+    if (status >= 500) log(`request ${req.requestId} failed`, error, { requestId: req.requestId });
     res.status(status).json({ errors: [{ message: status < 500 ? String(error.message) : "Internal server error", extensions: { code } }] });
   };
 }

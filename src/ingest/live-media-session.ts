@@ -36,6 +36,8 @@ export interface SessionPipelineSettings {
 /** What the stream feeding a session learns after `pushFrame` returned: the pipeline runs on a worker thread. */
 export interface SessionObserver {
   frameRejected(reason: FrameRejection): void;
+  /** Frames the pipeline took in or dropped (late or duplicate) since the last report. */
+  framesCounted(counts: { accepted: number; dropped: number }): void;
   /** The call's pipeline is gone (its worker crashed): the session keeps nothing and the stream should end. */
   failed(error: MediaPipelineError): void;
 }
@@ -175,6 +177,7 @@ export class LiveMediaSession {
     this.counters.accepted += counts.accepted;
     this.counters.dropped += counts.dropped;
     this.counters.rejected += counts.rejected;
+    this.observer?.framesCounted({ accepted: counts.accepted, dropped: counts.dropped });
     for (const reason of rejections) this.observer?.frameRejected(reason);
   }
 

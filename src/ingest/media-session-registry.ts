@@ -6,6 +6,7 @@ import type { RecordingLifecycleService } from "../recordings/recording-lifecycl
 import type { RecordingQueryService } from "../recordings/recording-query.service";
 import { isLive, RecordingState } from "../recordings/recording-state";
 import { LeakListener, LiveMediaSession, SessionPipelineSettings, SessionResult } from "./live-media-session";
+import { rootLog } from "../logging/logger";
 
 /** Live ingests touch their rows this often; the sweeper's staleness threshold must be several times longer. */
 const HEARTBEAT_MS = 10_000;
@@ -39,7 +40,7 @@ export class MediaSessionRegistry implements RecordingFinalizer {
         const session = this.sessions.get(event.recordingId);
         if (!session) continue;
         if (isLive(event.state)) session.onStateChanged(event);
-        else void this.close(session).catch((error) => console.error(`finishing recording ${event.recordingId} failed`, error));
+        else void this.close(session).catch((error) => rootLog(`finishing recording ${event.recordingId} failed`, error));
       }
     })();
   }

@@ -4,7 +4,7 @@ import { AuditService } from "../audit/audit.service";
 import type { Viewer } from "../auth/viewer";
 import { badInput, DomainError, ErrorCode, notFound } from "../common/errors";
 import { newId } from "../common/ids";
-import { requiredReason } from "../common/required-reason";
+import { optionalVisibleText, requireVisibleText } from "../common/reason";
 import { CustomerEntity } from "../customers/customer.entity";
 import { TransactionRunner, UnitOfWork } from "../database/transaction";
 import { RecordingState } from "../recordings/recording-state";
@@ -57,9 +57,8 @@ export class LegalHoldService {
     const recordingId = request.recordingId ?? undefined;
     const customerId = request.customerId ?? undefined;
     if ((recordingId === undefined) === (customerId === undefined)) throw badInput("give exactly one of recordingId or customerId", "input");
-    const reason = requiredReason(request.reason, "reason", LEGAL_HOLD_REASON_MAX, "place a legal hold");
-    const matter = request.matter?.trim() || null;
-    if (matter && matter.length > LEGAL_HOLD_MATTER_MAX) throw badInput(`matter must be at most ${LEGAL_HOLD_MATTER_MAX} characters`, "matter");
+    const reason = requireVisibleText(request.reason, { field: "reason", max: LEGAL_HOLD_REASON_MAX, requiredFor: "to place a legal hold" });
+    const matter = optionalVisibleText(request.matter, { field: "matter", max: LEGAL_HOLD_MATTER_MAX });
 
     return this.transactions.run(async (uow) => {
       let heldCustomerId: string;
@@ -101,7 +100,7 @@ export class LegalHoldService {
 
   /** Releasing a released hold returns it unchanged. */
   async release(viewer: Viewer, requestId: string, holdId: string, rawReason: string): Promise<LegalHoldEntity> {
-    const reason = requiredReason(rawReason, "reason", LEGAL_HOLD_REASON_MAX, "release a legal hold");
+    const reason = requireVisibleText(rawReason, { field: "reason", max: LEGAL_HOLD_REASON_MAX, requiredFor: "to release a legal hold" });
     return this.transactions.run(async (uow) => {
       const hold = await uow.manager.findOne(LegalHoldEntity, { where: { id: holdId }, lock: uow.lock });
       if (!hold) throw notFound("LegalHold", holdId);

@@ -9,6 +9,7 @@ import { RecordingStateMachine, RecordingTransition } from "./recording-state-ma
 import { ControlSource, HoldReleaseKind, isLive, RecordingState } from "./recording-state";
 import { holdSnapshot, LockedRecording } from "./recording-store";
 import { RecordingEntity } from "./recording.entity";
+import { optionalVisibleText } from "../common/reason";
 
 export type RecordingTarget = { agentRef: string; recordingId?: undefined } | { recordingId: string; agentRef?: undefined };
 
@@ -171,7 +172,5 @@ function validateHoldKey(holdKey: string | undefined): string {
 
 function validateReason(reason: string | undefined): string | null {
   if (reason === undefined || reason === null) return null;
-  const trimmed = reason.trim();
-  if (trimmed.length > REASON_MAX) throw badInput(`reason must be at most ${REASON_MAX} characters`, "reason");
-  return trimmed || null;
+  return optionalVisibleText(reason, { field: "reason", max: REASON_MAX });
 }

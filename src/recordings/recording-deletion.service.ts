@@ -1,6 +1,6 @@
 import { AuditAction } from "../audit/audit-action";
 import type { Viewer } from "../auth/viewer";
-import { badInput, DomainError, ErrorCode, notFound } from "../common/errors";
+import { DomainError, ErrorCode, notFound } from "../common/errors";
 import type { LegalHoldService } from "../legal-holds/legal-hold.service";
 import type { UnitOfWork } from "../database/transaction";
 import { TimelineChangeKind } from "../events/topics";
@@ -8,6 +8,7 @@ import type { RecordingShredder } from "./recording-finalizer";
 import { canApply, RecordingStateMachine, RecordingTransition } from "./recording-state-machine";
 import { ControlSource, RecordingState } from "./recording-state";
 import type { RecordingEntity } from "./recording.entity";
+import { requireVisibleText } from "../common/reason";
 
 export interface DeletionReceipt {
   recordingId: string;
@@ -31,9 +32,7 @@ export class RecordingDeletionService {
    * Deleting a deleted recording returns the original receipt and changes nothing.
    */
   async delete(viewer: Viewer, requestId: string, recordingId: string, reason: string): Promise<DeletionReceipt> {
-    const trimmed = (reason ?? "").trim();
-    if (!trimmed) throw badInput("a reason is required to delete a recording", "reason");
-    if (trimmed.length > DELETION_REASON_MAX) throw badInput(`reason must be at most ${DELETION_REASON_MAX} characters`, "reason");
+    const trimmed = requireVisibleText(reason, { field: "reason", max: DELETION_REASON_MAX, requiredFor: "to delete a recording" });
     return this.machine.run(async (uow) => {
       const locked = await this.machine.lock(uow, recordingId);
       if (!locked) throw notFound("Recording", recordingId);

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { AuditAction } from "../audit/audit-action";
 import type { Viewer } from "../auth/viewer";
-import { badInput, DomainError, ErrorCode, notFound } from "../common/errors";
+import { DomainError, ErrorCode, notFound } from "../common/errors";
 import type { LegalHoldService } from "../legal-holds/legal-hold.service";
 import { legalHoldError } from "../legal-holds/legal-hold.service";
 import { TimelineChangeKind } from "../events/topics";
@@ -13,6 +13,7 @@ import { RecordingStateMachine, RecordingTransition } from "../recordings/record
 import type { RecordingEntity } from "../recordings/recording.entity";
 import { Mp3Redactor } from "./mp3-redactor";
 import { sampleSpanOf, secondsOf } from "./redaction-span";
+import { requireVisibleText } from "../common/reason";
 
 export interface RedactionRequest {
   recordingId: string;
@@ -59,9 +60,7 @@ export class RecordingRedactionService {
   ) {}
 
   async redact(viewer: Viewer, requestId: string, request: RedactionRequest): Promise<RedactionReceipt> {
-    const reason = (request.reason ?? "").trim();
-    if (!reason) throw badInput("a reason is required to redact a recording", "reason");
-    if (reason.length > REDACTION_REASON_MAX) throw badInput(`reason must be at most ${REDACTION_REASON_MAX} characters`, "reason");
+    const reason = requireVisibleText(request.reason, { field: "reason", max: REDACTION_REASON_MAX, requiredFor: "to redact a recording" });
 
     const recording = await this.recordings.find(request.recordingId);
     if (!recording) throw notFound("Recording", request.recordingId);

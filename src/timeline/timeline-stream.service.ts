@@ -7,6 +7,7 @@ import { SlidingQueue } from "../events/sliding-queue";
 import { TimelineChangeKind } from "../events/topics";
 import { RecordingQueryService } from "../recordings/recording-query.service";
 import type { RecordingEntity } from "../recordings/recording.entity";
+import { rootLog } from "../logging/logger";
 
 export interface TimelineStreamMessage {
   kind: TimelineChangeKind;
@@ -46,7 +47,7 @@ export class TimelineStreamService {
         out.push({ kind: event.kind, customerId, occurredAt: new Date(event.occurredAt), recording });
       }
     })().catch((error) => {
-      console.error("timeline stream failed", error);
+      rootLog("timeline stream failed", error);
       out.close();
     });
     return out;

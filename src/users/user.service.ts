@@ -10,6 +10,7 @@ import { TransactionRunner } from "../database/transaction";
 import type { EventBus } from "../events/event-bus";
 import { UserRoleEntity } from "./user-role.entity";
 import { UserEntity } from "./user.entity";
+import { requireVisibleText } from "../common/reason";
 
 export interface NewUser {
   email: string;
@@ -77,8 +78,7 @@ export class UserService {
   async create(actor: Viewer | undefined, requestId: string, input: NewUser): Promise<UserEntity> {
     const email = input.email.trim().toLowerCase();
     if (!EMAIL.test(email)) throw badInput("email must be an email address", "email");
-    const displayName = input.displayName.trim();
-    if (!displayName) throw badInput("displayName must not be empty", "displayName");
+    const displayName = requireVisibleText(input.displayName, { field: "displayName", max: 200, requiredFor: "for a user" });
     const roles = normalizeRoles(input.roles);
     const taken = () => badInput(`a user with email ${email} already exists`, "email");
     return this.transactions.run(async (uow) => {

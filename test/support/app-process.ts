@@ -143,6 +143,11 @@ export class AppProcess {
     return this.exited;
   }
 
+  /** Sends a signal and returns at once (e.g. a second SIGTERM during a shutdown). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) this.child.kill(signal);
+  }
+
   /** A graceful stop (SIGTERM), falling back to SIGKILL if it hangs. */
   async stop(timeoutMs = 10_000): Promise<ProcessExit> {
     if (!this.running) return this.exited;

@@ -4,8 +4,9 @@ import path from "node:path";
 import { App, createApp } from "../../src/app";
 import { Role } from "../../src/auth/role";
 import type { Viewer } from "../../src/auth/viewer";
-import type { ComplianceConfig, Config, DatabaseConfig, MediaConfig, MediaPipelineConfig, NodeEnv } from "../../src/config/config";
+import { ComplianceConfig, Config, DatabaseConfig, DEFAULT_OPERATIONS, IngestLimits, MediaConfig, MediaPipelineConfig, NodeEnv, OperationsConfig } from "../../src/config/config";
 import { createTestDatabase, TestDatabase } from "./test-database";
+import type { Logger } from "../../src/logging/logger";
 
 export const TEST_JWT = { secret: "test-secret-that-is-long-enough-for-hs256-000", issuer: "callvault", audience: "callvault" };
 
@@ -41,6 +42,9 @@ export interface TestAppOptions {
   mediaStaleAfterMs?: number;
   seedDemo?: boolean;
   compliance?: Partial<ComplianceConfig>;
+  operations?: Partial<Omit<OperationsConfig, "ingest">> & { ingest?: Partial<IngestLimits> };
+  /** The real JSON logger (e.g. into a captured stream) instead of collecting `logs` lines. */
+  logger?: Logger;
 }
 
 /** The configuration every test app starts from: test JWT, generated keys, defaults a test can override. */
@@ -56,6 +60,7 @@ export function testConfig(database: DatabaseConfig, dataDir: string, options: T
     media: { masterKey: undefined, twilioAuthToken: undefined, pauseBehavior: "silence", publicUrl: undefined, downloadUrlTtlSeconds: 300, ...options.media },
     compliance: { auditCheckpointKey: undefined, auditCheckpointIntervalSeconds: 60, retentionIntervalSeconds: 3600, retentionBatchSize: 100, ...options.compliance },
     mediaPipeline: { workers: 2, pauseGuardMs: 100, ...options.mediaPipeline },
+    operations: { ...DEFAULT_OPERATIONS, ...options.operations, ingest: { ...DEFAULT_OPERATIONS.ingest, ...options.operations?.ingest } },
   };
 }
 
@@ -67,7 +72,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const logs: string[] = [];
   const app = await createApp(config, {
     host: "127.0.0.1",
-    log: (message, error) => logs.push(`${message} ${error ?? ""}`),
+    ...(options.logger ? { logger: options.logger } : { log: (message: string, error?: unknown) => void logs.push(`${message} ${error ?? ""}`) }),
     mediaStaleAfterMs: options.mediaStaleAfterMs,
   });
   const url = app.server.url.replace("localhost", "127.0.0.1");
