@@ -118,6 +118,17 @@ describe("a real fault", () => {
     expect(await t.app.services.dataSource.getRepository(AuditEntryEntity).countBy({ requestId })).toBe(1);
   });
 
+  it("names the request in a refusal's extensions too, and logs no stack for it", async () => {
+    const requestId = `refused-${randomUUID()}`;
+    const body = await fetch(t.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${s.apiUser.token}`, "x-request-id": requestId },
+      body: JSON.stringify({ query: `mutation { createCustomer(input: { name: "\u200b" }) { id } }` }),
+    }).then((response) => response.json() as Promise<{ errors?: { extensions: Record<string, unknown> }[] }>);
+    expect(body.errors?.[0].extensions).toMatchObject({ code: "BAD_USER_INPUT", requestId });
+    expect(stacks(captured.lines.filter((line) => line.requestId === requestId))).toHaveLength(0);
+  });
+
   it("is logged at error with one stack and the request id the client got in the error's extensions", async () => {
     await t.app.services.dataSource.query("DROP TABLE audit_entries");
     const requestId = `fault-${randomUUID()}`;

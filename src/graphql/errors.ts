@@ -56,9 +56,11 @@ export interface ErrorFormatOptions {
  */
 export function createErrorFormatter(options: ErrorFormatOptions) {
   return (formatted: GraphQLFormattedError, error: unknown, requestId?: string): GraphQLFormattedError => {
+    // Every error names its request: the id a support case quotes is the one in the log line and the audit entry.
+    const tag = requestId ? { requestId } : {};
     const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
     if (original instanceof ArgumentValidationError) {
-      return { ...formatted, extensions: { code: "BAD_USER_INPUT", validationErrors: validationSummary(original) } };
+      return { ...formatted, extensions: { code: "BAD_USER_INPUT", validationErrors: validationSummary(original), ...tag } };
     }
     // Apollo relabels every validation error GRAPHQL_VALIDATION_FAILED; our limit rules' own code (as graphql-ws sends it) wins.
     const ruleCode = formatted.extensions?.code === "GRAPHQL_VALIDATION_FAILED" && original instanceof GraphQLError ? original.extensions?.code : undefined;
@@ -66,7 +68,7 @@ export function createErrorFormatter(options: ErrorFormatOptions) {
     if (code && SAFE_CODES.has(code)) {
       // `http` is Apollo's instruction for the status line (it strips it); graphql-ws would send it along.
       const { stacktrace: _stack, http: _http, ...extensions } = formatted.extensions ?? {};
-      return { ...formatted, extensions: { ...extensions, code } };
+      return { ...formatted, extensions: { ...extensions, code, ...tag } };
     }
     options.log(`unexpected error${requestId ? ` (request ${requestId})` : ""}`, original, { requestId });
     if (!options.maskInternalErrors) return formatted;
@@ -74,7 +76,7 @@ export function createErrorFormatter(options: ErrorFormatOptions) {
       message: "Internal server error",
       locations: formatted.locations,
       path: formatted.path,
-      extensions: { code: "INTERNAL_SERVER_ERROR", ...(requestId ? { requestId } : {}) },
+      extensions: { code: "INTERNAL_SERVER_ERROR", ...tag },
     };
   };
 }
