@@ -17,7 +17,8 @@ import type { BenchTarget, ServerMessage } from "./control-plane/protocol";
 const DB = process.env.BENCH_DB ?? "sqlite";
 const QUICK = process.env.BENCH_QUICK === "1";
 const ONLY = new Set((process.env.BENCH_ONLY ?? "a,b,c").split(","));
-const AGENTS = 1000;
+const AGENTS = Number(process.env.BENCH_AGENTS ?? 1000);
+const log = (message: string) => process.env.BENCH_VERBOSE && console.error(`[${new Date().toISOString()}] ${message}`);
 
 interface Server {
   name: string;
@@ -69,8 +70,13 @@ async function broadcast(server: Server, agents: Agents, sockets: number, events
   const arrivals = new Map<number, number[]>();
   subs.onChange = (d) => (arrivals.get(d.sequence) ?? arrivals.set(d.sequence, []).get(d.sequence)!).push(d.at);
   const waitAll = async (sequence: number) => {
-    while ((arrivals.get(sequence)?.length ?? 0) < sockets) await new Promise((resolve) => setTimeout(resolve, 1));
+    const since = performance.now();
+    while ((arrivals.get(sequence)?.length ?? 0) < sockets) {
+      if (performance.now() - since > 30_000) throw new Error(`${server.name}: sequence ${sequence} reached ${arrivals.get(sequence)?.length ?? 0} of ${sockets} sockets`);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
   };
+  log(`${server.name}: ${sockets} sockets subscribed`);
   for (let i = 0; i < 2; i++) await waitAll(await agents.toggle(0));
   const cpu0 = await server.cpuMs();
   const latencies: number[] = [];
@@ -187,6 +193,7 @@ async function main() {
       for (let r = 0; r < repeats; r++) {
         for (const [name, script] of [["callvault", "callvault-server.js"], ["bare", "reference-server.js"]] as const) {
           const server = await startServer(name, script, [String(AGENTS), DB]);
+          log(`${name} ready`);
           const result = await broadcast(server, new Agents(server.target), sockets, QUICK ? 10 : 20);
           results[name].dps.push(result.deliveriesPerSecond);
           results[name].p99.push(result.p99Ms);

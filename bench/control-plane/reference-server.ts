@@ -87,7 +87,7 @@ async function main() {
     recording.sequence++;
     recording.activeHolds = state === "PAUSED" ? [{ id: `hold-${recording.sequence}`, holderId: userId, holdKey: null, reason: null, source: "AGENT_UI", createdAt: new Date().toISOString() }] : [];
     const at = new Date().toISOString();
-    publish({ kind: "CHANGE", ...recording, previousState, actorId: userId, source: "AGENT_UI", occurredAt: at, effectiveAt: at });
+    publish({ kind: "CHANGE", ...recording, recordingId: recording.id, previousState, actorId: userId, source: "AGENT_UI", occurredAt: at, effectiveAt: at });
     return recording;
   };
   const root = {
@@ -103,7 +103,7 @@ async function main() {
     const queue = new Queue<unknown>(() => set.delete(queue));
     set.add(queue);
     const current = args.agentId ? byAgent.get(args.agentId) : args.recordingId ? recordings.get(args.recordingId) : undefined;
-    queue.push({ kind: "SNAPSHOT", ...current, previousState: null, occurredAt: new Date().toISOString() });
+    queue.push({ kind: "SNAPSHOT", ...current, recordingId: current?.id, previousState: null, occurredAt: new Date().toISOString() });
     return queue;
   };
   subscriptionField.resolve = (event) => event;
@@ -126,6 +126,7 @@ async function main() {
     target: { url: `http://127.0.0.1:${port}/graphql`, wsUrl: `ws://127.0.0.1:${port}/graphql`, managerToken: "manager", agents },
   };
   process.send!(ready);
+  process.on("disconnect", () => process.exit(0));
   process.on("message", (message: string) => {
     if (message === "cpu") {
       const usage = process.cpuUsage();
