@@ -85,7 +85,8 @@ export class LiveMediaSession {
   /** Follows the control plane's pauses and resumes as they are published. */
   onStateChanged(event: RecordingStateChangedEvent): void {
     if (event.recordingId !== this.recordingId) return;
-    const at = new Date(event.occurredAt);
+    // A pause applies from when it was requested (the stored interval starts there too), not from its commit.
+    const at = new Date(event.effectiveAt ?? event.occurredAt);
     if (event.state === RecordingState.PAUSED && event.previousState === RecordingState.RECORDING) this.applyPause(at, null);
     else if (event.state === RecordingState.RECORDING && event.previousState === RecordingState.PAUSED) this.closePause(at);
   }
