@@ -281,6 +281,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         recordings: new RecordingStreamService(services.bus, services.recordings, services.users),
         timeline: new TimelineStreamService(services.bus, services.customers, services.recordings),
       },
+      bus: services.bus,
       production: config.nodeEnv === "production",
       log,
       health: async () => {

@@ -44,9 +44,19 @@ async function runAfterCommit(callbacks: AfterCommit[]): Promise<void> {
   }
 }
 
+interface QueuedUnit {
+  work: (manager: EntityManager) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Units committed together on SQLite: one fsync for the batch instead of one per unit. */
+const SQLITE_GROUP_MAX = 64;
+
 export class TransactionRunner {
   /** better-sqlite3 has one connection, so TypeORM would nest concurrent transactions into one: queue them. */
-  private sqliteQueue: Promise<unknown> = Promise.resolve();
+  private readonly sqliteQueue: QueuedUnit[] = [];
+  private sqliteDraining = false;
   private readonly mysql: boolean;
 
   constructor(private readonly dataSource: DataSource) {
@@ -57,16 +67,14 @@ export class TransactionRunner {
     for (let attempt = 1; ; attempt++) {
       const callbacks: AfterCommit[] = [];
       try {
-        const result = await this.serialize(() =>
-          this.transaction((manager) =>
-            work({
-              manager,
-              dialect: this.mysql ? "mysql" : "sqlite",
-              lock: this.mysql ? { mode: "pessimistic_write" } : undefined,
-              afterCommit: (fn) => callbacks.push(fn),
-            }),
-          ),
-        );
+        const unit = (manager: EntityManager) =>
+          work({
+            manager,
+            dialect: this.mysql ? "mysql" : "sqlite",
+            lock: this.mysql ? { mode: "pessimistic_write" } : undefined,
+            afterCommit: (fn) => callbacks.push(fn),
+          });
+        const result = this.mysql ? await this.transaction(unit) : ((await this.enqueue(unit)) as T);
         await runAfterCommit(callbacks);
         return result;
       } catch (error) {
@@ -104,10 +112,51 @@ export class TransactionRunner {
     }
   }
 
-  private serialize<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.mysql) return fn();
-    const next = this.sqliteQueue.then(fn, fn);
-    this.sqliteQueue = next.catch(() => undefined);
-    return next;
+  private enqueue(work: (manager: EntityManager) => Promise<unknown>): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.sqliteQueue.push({ work, resolve, reject });
+      if (!this.sqliteDraining) void this.drain();
+    });
+  }
+
+  /**
+   * Group commit on SQLite: the units waiting in the queue run one after another in ONE transaction, each
+   * inside its own SAVEPOINT (a failing unit is rolled back alone and fails alone), and COMMIT makes the
+   * batch durable with one sync instead of one per unit. A unit's promise settles only after the COMMIT,
+   * so nothing is reported (or published) before it is durable.
+   */
+  private async drain(): Promise<void> {
+    this.sqliteDraining = true;
+    try {
+      while (this.sqliteQueue.length > 0) {
+        const batch = this.sqliteQueue.splice(0, SQLITE_GROUP_MAX);
+        const outcomes: { ok: boolean; value: unknown }[] = [];
+        const runner = this.dataSource.createQueryRunner();
+        try {
+          await runner.startTransaction();
+          for (const unit of batch) {
+            await runner.query("SAVEPOINT unit_of_work");
+            try {
+              const value = await unit.work(runner.manager);
+              await runner.query("RELEASE unit_of_work");
+              outcomes.push({ ok: true, value });
+            } catch (error) {
+              await runner.query("ROLLBACK TO unit_of_work");
+              await runner.query("RELEASE unit_of_work");
+              outcomes.push({ ok: false, value: error });
+            }
+          }
+          await runner.commitTransaction();
+          batch.forEach((unit, i) => (outcomes[i].ok ? unit.resolve(outcomes[i].value) : unit.reject(outcomes[i].value)));
+        } catch (error) {
+          await runner.rollbackTransaction().catch(() => undefined);
+          for (const unit of batch) unit.reject(error);
+        } finally {
+          await runner.release();
+        }
+      }
+    } finally {
+      this.sqliteDraining = false;
+    }
   }
 }

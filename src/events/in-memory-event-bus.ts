@@ -1,4 +1,4 @@
-import type { EventBus } from "./event-bus";
+import type { EventBus, Listener } from "./event-bus";
 import { LocalFanout } from "./local-fanout";
 import type { Topic, Topics } from "./topics";
 
@@ -11,6 +11,11 @@ export class InMemoryEventBus implements EventBus {
 
   async subscribe<T extends Topic>(topic: T): Promise<AsyncIterableIterator<Topics[T]>> {
     return this.fanout.add(topic);
+  }
+
+  async listen<T extends Topic>(topic: T, key: string, listener: Listener<T>): Promise<() => void> {
+    const { stop } = this.fanout.listen(topic, key, listener);
+    return () => void stop();
   }
 
   async close(): Promise<void> {

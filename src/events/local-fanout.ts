@@ -1,32 +1,82 @@
 import { SlidingQueue } from "./sliding-queue";
-import { SUBSCRIBER_BUFFER } from "./event-bus";
-import type { Topic, Topics } from "./topics";
+import { type Listener, SUBSCRIBER_BUFFER } from "./event-bus";
+import { eventKeys, type Topic, type Topics } from "./topics";
 
-/** Delivers each message to every local subscriber of its topic, each with its own bounded queue. */
+const slot = (topic: Topic, key: string) => `${topic}\u0000${key}`;
+
+/**
+ * Subscribers indexed by what they watch: delivering an event touches only the listeners of its keys
+ * (a map lookup each) plus the topic's whole-topic queues, never every subscriber.
+ */
 export class LocalFanout {
-  private readonly subscribers = new Map<Topic, Set<SlidingQueue<unknown>>>();
+  private readonly keyed = new Map<string, Set<Listener<Topic>>>();
+  private readonly whole = new Map<Topic, Set<SlidingQueue<unknown>>>();
 
-  deliver<T extends Topic>(topic: T, payload: Topics[T]): void {
-    for (const queue of this.subscribers.get(topic) ?? []) queue.push(payload);
+  deliver<T extends Topic>(topic: T, payload: Topics[T], keys: readonly string[] = eventKeys(topic, payload)): void {
+    for (const key of keys) this.deliverKeyed(topic, key, payload);
+    this.deliverWhole(topic, payload);
+  }
+
+  deliverKeyed<T extends Topic>(topic: T, key: string, payload: Topics[T]): void {
+    const listeners = this.keyed.get(slot(topic, key));
+    if (!listeners) return;
+    for (const listener of listeners) {
+      try {
+        (listener as Listener<T>)(payload);
+      } catch (error) {
+        console.error(`a ${topic} listener failed`, error);
+      }
+    }
+  }
+
+  deliverWhole<T extends Topic>(topic: T, payload: Topics[T]): void {
+    for (const queue of this.whole.get(topic) ?? []) queue.push(payload);
+  }
+
+  /** Returns whether this is the key's first listener (Redis subscribes its channel then). */
+  listen<T extends Topic>(topic: T, key: string, listener: Listener<T>): { first: boolean; stop: () => boolean } {
+    const id = slot(topic, key);
+    let listeners = this.keyed.get(id);
+    const first = !listeners;
+    if (!listeners) this.keyed.set(id, (listeners = new Set()));
+    const entry = listener as Listener<Topic>;
+    listeners.add(entry);
+    let stopped = false;
+    return {
+      first,
+      /** Returns whether that was the key's last listener. */
+      stop: () => {
+        if (stopped) return false;
+        stopped = true;
+        listeners.delete(entry);
+        if (listeners.size > 0 || this.keyed.get(id) !== listeners) return false;
+        this.keyed.delete(id);
+        return true;
+      },
+    };
+  }
+
+  hasListeners(topic: Topic, key: string): boolean {
+    return this.keyed.has(slot(topic, key));
   }
 
   add<T extends Topic>(topic: T): SlidingQueue<Topics[T]> {
-    const set = this.subscribers.get(topic) ?? new Set();
-    this.subscribers.set(topic, set);
-    const queue: SlidingQueue<Topics[T]> = new SlidingQueue<Topics[T]>(SUBSCRIBER_BUFFER, () =>
-      set.delete(queue as SlidingQueue<unknown>),
-    );
+    const set = this.whole.get(topic) ?? new Set();
+    this.whole.set(topic, set);
+    const queue: SlidingQueue<Topics[T]> = new SlidingQueue<Topics[T]>(SUBSCRIBER_BUFFER, () => set.delete(queue as SlidingQueue<unknown>));
     set.add(queue as SlidingQueue<unknown>);
     return queue;
   }
 
   closeAll(): void {
-    for (const set of this.subscribers.values()) for (const queue of [...set]) queue.close();
+    for (const set of this.whole.values()) for (const queue of [...set]) queue.close();
+    this.keyed.clear();
   }
 
   count(): number {
     let total = 0;
-    for (const set of this.subscribers.values()) total += set.size;
+    for (const set of this.whole.values()) total += set.size;
+    for (const set of this.keyed.values()) total += set.size;
     return total;
   }
 }

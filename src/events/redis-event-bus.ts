@@ -1,30 +1,39 @@
 import Redis from "ioredis";
-import type { EventBus } from "./event-bus";
+import type { EventBus, Listener } from "./event-bus";
 import { LocalFanout } from "./local-fanout";
-import type { Topic, Topics } from "./topics";
+import { eventKeys, type Topic, type Topics } from "./topics";
 import { rootLog } from "../logging/logger";
 
 const CHANNEL_PREFIX = "callvault:events:";
-const TOPICS: Topic[] = ["RECORDING_STATE_CHANGED", "CUSTOMER_TIMELINE_CHANGED", "USER_ROLES_CHANGED"];
+const TOPICS: readonly Topic[] = ["RECORDING_STATE_CHANGED", "CUSTOMER_TIMELINE_CHANGED", "USER_ROLES_CHANGED"];
 
 /**
- * Every instance publishes to Redis and delivers what Redis hands back, its own events included,
- * so subscribers on all instances see one order per channel.
+ * One Redis channel per key (`callvault:events:<topic>:<key>`), plus one per topic for whole-topic
+ * subscribers: an instance subscribes only to the keys its own subscribers watch, so an event reaches only
+ * the instances (and, there, the subscribers) that watch it. Every instance delivers what Redis hands back,
+ * its own events included, so all see one order per channel.
  */
 export class RedisEventBus implements EventBus {
   private readonly fanout = new LocalFanout();
+  /** Channels subscribed or being subscribed: concurrent first listeners wait for the same SUBSCRIBE. */
+  private readonly channels = new Map<string, Promise<unknown>>();
 
   private constructor(
     private readonly publisher: Redis,
     private readonly subscriber: Redis,
   ) {
     subscriber.on("message", (channel: string, message: string) => {
-      const topic = channel.slice(CHANNEL_PREFIX.length) as Topic;
+      const route = routeOf(channel);
+      if (!route) return;
+      let payload: Topics[Topic];
       try {
-        this.fanout.deliver(topic, JSON.parse(message));
+        payload = JSON.parse(message);
       } catch (error) {
         rootLog("dropping malformed event from Redis", error);
+        return;
       }
+      if (route.key === undefined) this.fanout.deliverWhole(route.topic, payload);
+      else this.fanout.deliverKeyed(route.topic, route.key, payload);
     });
   }
 
@@ -33,16 +42,45 @@ export class RedisEventBus implements EventBus {
     const publisher = new Redis(url, options);
     const subscriber = new Redis(url, options);
     await Promise.all([publisher.connect(), subscriber.connect()]);
-    await subscriber.subscribe(...TOPICS.map((topic) => CHANNEL_PREFIX + topic));
     return new RedisEventBus(publisher, subscriber);
   }
 
+  /** One round trip: the same bytes to each of the event's key channels and to its topic channel. */
   async publish<T extends Topic>(topic: T, payload: Topics[T]): Promise<void> {
-    await this.publisher.publish(CHANNEL_PREFIX + topic, JSON.stringify(payload));
+    const message = JSON.stringify(payload);
+    const pipeline = this.publisher.pipeline();
+    for (const key of eventKeys(topic, payload)) pipeline.publish(`${CHANNEL_PREFIX}${topic}:${key}`, message);
+    pipeline.publish(CHANNEL_PREFIX + topic, message);
+    const results = await pipeline.exec();
+    const failed = results?.find(([error]) => error);
+    if (failed) throw failed[0];
   }
 
   async subscribe<T extends Topic>(topic: T): Promise<AsyncIterableIterator<Topics[T]>> {
-    return this.fanout.add(topic);
+    const queue = this.fanout.add(topic);
+    await this.ensureSubscribed(CHANNEL_PREFIX + topic);
+    return queue;
+  }
+
+  async listen<T extends Topic>(topic: T, key: string, listener: Listener<T>): Promise<() => void> {
+    const channel = `${CHANNEL_PREFIX}${topic}:${key}`;
+    const { stop } = this.fanout.listen(topic, key, listener);
+    await this.ensureSubscribed(channel);
+    return () => {
+      if (!stop()) return;
+      this.channels.delete(channel);
+      void this.subscriber.unsubscribe(channel).catch(() => undefined);
+    };
+  }
+
+  private ensureSubscribed(channel: string): Promise<unknown> {
+    let subscribed = this.channels.get(channel);
+    if (!subscribed) {
+      subscribed = this.subscriber.subscribe(channel);
+      subscribed.catch(() => this.channels.delete(channel));
+      this.channels.set(channel, subscribed);
+    }
+    return subscribed;
   }
 
   async close(): Promise<void> {
@@ -50,4 +88,13 @@ export class RedisEventBus implements EventBus {
     this.subscriber.disconnect();
     await this.publisher.quit().catch(() => this.publisher.disconnect());
   }
+}
+
+function routeOf(channel: string): { topic: Topic; key?: string } | undefined {
+  if (!channel.startsWith(CHANNEL_PREFIX)) return undefined;
+  const rest = channel.slice(CHANNEL_PREFIX.length);
+  const colon = rest.indexOf(":");
+  const topic = (colon < 0 ? rest : rest.slice(0, colon)) as Topic;
+  if (!TOPICS.includes(topic)) return undefined;
+  return colon < 0 ? { topic } : { topic, key: rest.slice(colon + 1) };
 }

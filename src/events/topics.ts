@@ -61,3 +61,20 @@ export interface Topics {
 }
 
 export type Topic = keyof Topics;
+
+/**
+ * What an event can be watched by: subscribers listen on one key, and publishing touches only the
+ * subscribers of the event's keys (locally, and on Redis one channel per key).
+ */
+export function eventKeys<T extends Topic>(topic: T, payload: Topics[T]): string[] {
+  switch (topic) {
+    case "RECORDING_STATE_CHANGED": {
+      const event = payload as RecordingStateChangedEvent;
+      return [`agent:${event.agentId}`, `recording:${event.recordingId}`, `customer:${event.customerId}`];
+    }
+    case "CUSTOMER_TIMELINE_CHANGED":
+      return [`customer:${(payload as CustomerTimelineChangedEvent).customerId}`];
+    default:
+      return [`user:${(payload as UserRolesChangedEvent).userId}`];
+  }
+}

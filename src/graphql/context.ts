@@ -1,4 +1,5 @@
 import type { RequestContext } from "../auth/viewer";
+import type { OperationSink } from "../http/shared-subscriptions";
 import type { RecordingStreamService } from "../recordings/recording-stream.service";
 import type { TimelineStreamService } from "../timeline/timeline-stream.service";
 
@@ -10,4 +11,6 @@ export interface SubscriptionStreams {
 
 export interface GraphQLContext extends RequestContext {
   streams: SubscriptionStreams;
+  /** WebSocket operations only: where shared subscription results are sent (see http/shared-subscriptions.ts). */
+  sink?: OperationSink;
 }

@@ -1,7 +1,6 @@
 import { GraphQLError, GraphQLFormattedError } from "graphql";
-import { ArgumentValidationError, MiddlewareFn } from "type-graphql";
+import { ArgumentValidationError } from "type-graphql";
 import { DomainError } from "../common/errors";
-import type { GraphQLContext } from "./context";
 
 const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401 };
 
@@ -10,15 +9,6 @@ export function toGraphQLError(error: DomainError): GraphQLError {
   return new GraphQLError(error.message, { extensions: { code: error.code, ...error.details, ...http } });
 }
 
-/** Maps domain errors raised by services to GraphQL errors with a stable extensions.code. */
-export const domainErrorMiddleware: MiddlewareFn<GraphQLContext> = async (_action, next) => {
-  try {
-    return await next();
-  } catch (error) {
-    if (error instanceof DomainError) throw toGraphQLError(error);
-    throw error;
-  }
-};
 
 const SAFE_CODES = new Set([
   "UNAUTHENTICATED",
@@ -59,6 +49,11 @@ export function createErrorFormatter(options: ErrorFormatOptions) {
     // Every error names its request: the id a support case quotes is the one in the log line and the audit entry.
     const tag = requestId ? { requestId } : {};
     const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+    if (original instanceof DomainError) {
+      // Thrown by a service inside a resolver: mapped here, not by a middleware wrapped around every field.
+      const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, message: original.message, extensions: { ...extensions, ...original.details, code: original.code } };
+    }
     if (original instanceof ArgumentValidationError) {
       return { ...formatted, extensions: { code: "BAD_USER_INPUT", validationErrors: validationSummary(original), ...tag } };
     }

@@ -17,7 +17,6 @@ import { TimelineResolver } from "../timeline/timeline.resolver";
 import { UserResolver } from "../users/user.resolver";
 import { RoleAuthChecker } from "./auth";
 import { withAuthDirective } from "./auth-directive";
-import { domainErrorMiddleware } from "./errors";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Constructor = new (...args: any[]) => object;
@@ -71,7 +70,6 @@ export async function buildCallvaultSchema(container: ContainerType): Promise<Gr
     container,
     authChecker: RoleAuthChecker,
     authMode: "error",
-    globalMiddlewares: [domainErrorMiddleware],
     validate: { forbidUnknownValues: false },
     pubSub: NO_TOPIC_PUBSUB,
   });

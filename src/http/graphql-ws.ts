@@ -3,9 +3,12 @@ import { useServer } from "graphql-ws/use/ws";
 import type { WebSocketServer } from "ws";
 import { DomainError } from "../common/errors";
 import type { Authenticator } from "../auth/authenticator";
+import type { Viewer } from "../auth/viewer";
+import type { EventBus } from "../events/event-bus";
 import type { GraphQLContext, SubscriptionStreams } from "../graphql/context";
 import { complexityErrors, LIMITS, validationRules } from "../graphql/limits";
 import { requestIdFrom } from "./request-id";
+import { SharedSubscriptions } from "./shared-subscriptions";
 
 type Formatter = (error: GraphQLError, requestId: string) => ReturnType<GraphQLError["toJSON"]>;
 
@@ -15,6 +18,9 @@ export interface GraphQLWsOptions {
   streams: SubscriptionStreams;
   production: boolean;
   formatError: Formatter;
+  /** Role changes reach the socket through it (its cached viewer is dropped). */
+  bus: EventBus;
+  log: (message: string, error?: unknown) => void;
 }
 
 type SocketState = Record<PropertyKey, unknown> & {
@@ -22,6 +28,10 @@ type SocketState = Record<PropertyKey, unknown> & {
   /** Operation ids are per socket ("1", "2", …), so their request ids and arrival instants live on the socket too. */
   requestIds?: Map<string, string>;
   receivedAt?: Map<string, Date>;
+  /** Resolved once per socket; dropped when the user's roles change, so the next operation reads them again. */
+  viewer?: Promise<Viewer>;
+  viewerId?: string;
+  stopWatchingRoles?: () => void;
 };
 
 /**
@@ -33,6 +43,19 @@ export function attachGraphQLWs(wsServer: WebSocketServer, options: GraphQLWsOpt
   const state = (extra: unknown) => extra as SocketState;
   const requestIdsOf = (extra: unknown) => (state(extra).requestIds ??= new Map());
   const arrivalsOf = (extra: unknown) => (state(extra).receivedAt ??= new Map());
+  const shared = new SharedSubscriptions(options.formatError, options.log);
+
+  /** The token is checked on every operation (it may have expired since connection_init); the user is read once. */
+  const viewerOf = async (socket: SocketState): Promise<Viewer | undefined> => {
+    const userId = await options.authenticator.verify(socket.authorization);
+    if (userId === undefined) return undefined;
+    if (!socket.viewer || socket.viewerId !== userId) {
+      socket.viewerId = userId;
+      socket.viewer = options.authenticator.viewerOf(userId);
+      socket.viewer.catch(() => (socket.viewer = undefined));
+    }
+    return socket.viewer;
+  };
 
   return useServer<Record<string, unknown> | undefined, SocketState>(
     {
@@ -43,15 +66,23 @@ export function attachGraphQLWs(wsServer: WebSocketServer, options: GraphQLWsOpt
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
         if (typeof authorization !== "string" || authorization === "") return false;
+        const socket = state(ctx.extra);
+        socket.authorization = authorization;
+        let viewer: Viewer | undefined;
         try {
-          await options.authenticator.authenticate(authorization);
+          viewer = await viewerOf(socket);
         } catch (error) {
           if (error instanceof DomainError) return false;
           throw error;
         }
-        state(ctx.extra).authorization = authorization;
+        if (!viewer) return false;
+        socket.stopWatchingRoles = await options.bus.listen("USER_ROLES_CHANGED", `user:${viewer.userId}`, () => (socket.viewer = undefined));
         return true;
       },
+      onClose: (ctx) => {
+        state(ctx.extra).stopWatchingRoles?.();
+      },
+      subscribe: shared.subscribe,
       onSubscribe: (ctx, id, payload) => {
         arrivalsOf(ctx.extra).set(id, new Date());
         requestIdsOf(ctx.extra).set(id, requestIdFrom(undefined));
@@ -71,16 +102,24 @@ export function attachGraphQLWs(wsServer: WebSocketServer, options: GraphQLWsOpt
         if (!getOperationAST(document, payload.operationName)) return [new GraphQLError("Unable to identify operation", { extensions: { code: "BAD_USER_INPUT" } })];
         return { schema: options.schema, document, variableValues: payload.variables, operationName: payload.operationName };
       },
-      // Roles are read again for every operation; a token that expired since connection_init signs nobody in.
-      context: async (ctx, id): Promise<GraphQLContext> => ({
-        viewer: await options.authenticator.authenticate(state(ctx.extra).authorization).catch((error) => {
+      // A token that expired since connection_init signs nobody in; roles are those held since the last change.
+      context: async (ctx, id, payload): Promise<GraphQLContext> => {
+        const viewer = await viewerOf(state(ctx.extra)).catch((error) => {
           if (error instanceof DomainError) return undefined;
           throw error;
-        }),
-        requestId: requestIdsOf(ctx.extra).get(id) ?? requestIdFrom(undefined),
-        receivedAt: arrivalsOf(ctx.extra).get(id) ?? new Date(),
-        streams: options.streams,
-      }),
+        });
+        return {
+          viewer,
+          requestId: requestIdsOf(ctx.extra).get(id) ?? requestIdFrom(undefined),
+          receivedAt: arrivalsOf(ctx.extra).get(id) ?? new Date(),
+          streams: options.streams,
+          sink: {
+            socket: ctx.extra.socket,
+            operationId: id,
+            shareKey: `${viewer ? [...viewer.roles].sort().join(",") : ""}\u0000${payload.operationName ?? ""}\u0000${payload.query}\u0000${JSON.stringify(payload.variables ?? {})}`,
+          },
+        };
+      },
       onNext: (ctx, id, _payload, _args, result) => {
         if (!result.errors?.length) return undefined;
         const requestId = requestIdsOf(ctx.extra).get(id) ?? "";

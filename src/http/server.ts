@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
@@ -12,6 +11,7 @@ import express, { ErrorRequestHandler, Express } from "express";
 import { GraphQLError, GraphQLFormattedError, GraphQLSchema, OperationTypeNode } from "graphql";
 import { WebSocket, WebSocketServer } from "ws";
 import type { Authenticator } from "../auth/authenticator";
+import type { EventBus } from "../events/event-bus";
 import { DomainError } from "../common/errors";
 import type { GraphQLContext, SubscriptionStreams } from "../graphql/context";
 import { createErrorFormatter, toGraphQLError } from "../graphql/errors";
@@ -29,6 +29,7 @@ export interface HttpServerOptions {
   schema: GraphQLSchema;
   authenticator: Authenticator;
   streams: SubscriptionStreams;
+  bus: EventBus;
   production: boolean;
   log: Log;
   /** Further routes (e.g. the media download) mounted before GraphQL. */
@@ -73,8 +74,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   app.disable("x-powered-by");
   const httpServer = http.createServer(app);
   const format = createErrorFormatter({ maskInternalErrors: options.production, log: options.log });
-  // Apollo's formatError sees no request: the request id reaches it (for the log and the masked error) through here.
-  const httpRequestId = new AsyncLocalStorage<string>();
+  // Apollo's formatError sees no request: the request id reaches it (for the log and the masked error) through the
+  // error itself, tagged when the request encounters it. (No AsyncLocalStorage: its hooks would tax every promise.)
+  const requestIdOfError = new WeakMap<object, string>();
+  const requestIdOf = (error: unknown): string | undefined => {
+    if (typeof error !== "object" || error === null) return undefined;
+    const original = error instanceof GraphQLError ? error.originalError : undefined;
+    return requestIdOfError.get(error) ?? (original ? requestIdOfError.get(original) : undefined);
+  };
 
   const graphqlWs = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxPayloadBytes });
   const wsCleanup = attachGraphQLWs(graphqlWs, {
@@ -83,6 +90,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     streams: options.streams,
     production: options.production,
     formatError: (error, requestId) => format(error.toJSON(), error, requestId) as ReturnType<GraphQLError["toJSON"]>,
+    bus: options.bus,
+    log: options.log,
   });
   const routes: Record<string, UpgradeRoute> = { [GRAPHQL_PATH]: { server: graphqlWs }, ...options.webSockets };
   const sockets = Object.values(routes).map((route) => route.server);
@@ -117,7 +126,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     includeStacktraceInErrorResponses: false,
     // main.ts owns SIGTERM/SIGINT; Apollo's own handlers would stop the server under it and re-raise the signal.
     stopOnTerminationSignals: false,
-    formatError: (formatted: GraphQLFormattedError, error: unknown) => format(formatted, error, httpRequestId.getStore()),
+    formatError: (formatted: GraphQLFormattedError, error: unknown) => format(formatted, error, requestIdOf(error)),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: HTTP_DRAIN_GRACE_MS }),
       {
@@ -130,6 +139,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         },
       },
       refuseSubscriptionsOverHttp,
+      {
+        async requestDidStart() {
+          return {
+            async didEncounterErrors({ errors, contextValue }) {
+              for (const error of errors) if (contextValue?.requestId) requestIdOfError.set(error, contextValue.requestId);
+            },
+          };
+        },
+      },
       complexityPlugin(options.schema),
       options.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
     ],
@@ -159,7 +177,6 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     GRAPHQL_PATH,
     cors<cors.CorsRequest>(),
     express.json({ limit: LIMITS.maxPayloadBytes }),
-    (req, _res, next) => httpRequestId.run(req.requestId ?? requestIdFrom(undefined), next),
     expressMiddleware(apollo, {
       context: async ({ req }): Promise<GraphQLContext> => {
         try {
@@ -167,6 +184,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
           return { viewer, requestId: req.requestId ?? requestIdFrom(undefined), receivedAt: req.receivedAt ?? new Date(), streams: options.streams };
         } catch (error) {
           if (error instanceof DomainError) throw toGraphQLError(error);
+          if (typeof error === "object" && error !== null) requestIdOfError.set(error, req.requestId ?? "");
           throw error;
         }
       },

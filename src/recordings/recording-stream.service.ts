@@ -1,10 +1,8 @@
 import type { Viewer } from "../auth/viewer";
 import { watchesAnyAgent } from "../auth/row-rules";
 import { badInput, forbidden, notFound } from "../common/errors";
-import { SUBSCRIBER_BUFFER, type EventBus } from "../events/event-bus";
-import { endOnRoleChange } from "../events/end-on-role-change";
-import { SequenceOrderer } from "../events/sequence-orderer";
-import { SlidingQueue } from "../events/sliding-queue";
+import type { EventBus } from "../events/event-bus";
+import { KeyedStream } from "../events/keyed-stream";
 import type { HoldSnapshot, RecordingStateChangedEvent } from "../events/topics";
 import { UserService } from "../users/user.service";
 import { RecordingQueryService } from "./recording-query.service";
@@ -34,53 +32,55 @@ export class RecordingStreamService {
     private readonly users: UserService,
   ) {}
 
+  /** One CHANGE message per event, whoever watches it: the transport executes and serializes it once. */
+  private readonly changes = new WeakMap<RecordingStateChangedEvent, RecordingStreamMessage>();
+
   /**
-   * A snapshot of the current state first, then every change in sequence order. The bus subscription
-   * starts before the snapshot is read, so nothing committed in between is lost.
+   * A snapshot of the current state first, then every change in sequence order. The stream listens (on the
+   * agent's, recording's or customer's key) before the snapshot is read, so nothing committed in between is lost.
    */
-  async open(viewer: Viewer, filter: RecordingStreamFilter): Promise<AsyncIterableIterator<RecordingStreamMessage>> {
+  async open(viewer: Viewer, filter: RecordingStreamFilter): Promise<KeyedStream<"RECORDING_STATE_CHANGED", RecordingStreamMessage>> {
     const given = [filter.agentRef, filter.recordingId, filter.customerId].filter((v) => v !== undefined && v !== null);
     if (given.length !== 1) throw badInput("give exactly one of agentId, recordingId or customerId");
-    const matches = await this.authorize(viewer, filter);
-
-    const events = await this.bus.subscribe("RECORDING_STATE_CHANGED");
-    const out = new SlidingQueue<RecordingStreamMessage>(SUBSCRIBER_BUFFER, () => {
-      orderer.close();
-      stopWatchingRoles();
-      void events.return?.();
-    });
-    const stopWatchingRoles = await endOnRoleChange(this.bus, viewer.userId, () => out.close());
-    const orderer = new SequenceOrderer<RecordingStateChangedEvent>(GAP_WAIT_MS, (event) => out.push({ kind: "CHANGE", ...event }));
-    try {
-      const current = await this.snapshotRecording(filter, matches.agentId);
-      if (current) orderer.seed(current.id, current.sequence);
-      out.push(await this.snapshotMessage(current, matches.agentId));
-    } catch (error) {
-      out.close();
-      throw error;
-    }
-    void (async () => {
-      for await (const event of events) if (matches.test(event)) orderer.accept(event);
-    })();
-    return out;
+    const watched = await this.authorize(viewer, filter);
+    return KeyedStream.open(
+      {
+        bus: this.bus,
+        topic: "RECORDING_STATE_CHANGED",
+        key: watched.key,
+        toMessage: (event) => this.changeMessage(event),
+        ordered: { gapWaitMs: GAP_WAIT_MS },
+        userId: viewer.userId,
+      },
+      async () => {
+        const current = await this.snapshotRecording(filter, watched.agentId);
+        return { first: await this.snapshotMessage(current, watched.agentId), seed: current ? { recordingId: current.id, sequence: current.sequence } : undefined };
+      },
+    );
   }
 
-  private async authorize(viewer: Viewer, filter: RecordingStreamFilter): Promise<{ agentId: string | null; test: (e: RecordingStateChangedEvent) => boolean }> {
+  private changeMessage(event: RecordingStateChangedEvent): RecordingStreamMessage {
+    let message = this.changes.get(event);
+    if (!message) this.changes.set(event, (message = { kind: "CHANGE", ...event }));
+    return message;
+  }
+
+  private async authorize(viewer: Viewer, filter: RecordingStreamFilter): Promise<{ agentId: string | null; key: string }> {
     const watchesAnyone = watchesAnyAgent(viewer);
     if (filter.agentRef !== undefined) {
       const agent = await this.users.getByReference(filter.agentRef, "Agent");
       if (!watchesAnyone && agent.id !== viewer.userId) throw forbidden("agents may only watch their own recording state");
-      return { agentId: agent.id, test: (e) => e.agentId === agent.id };
+      return { agentId: agent.id, key: `agent:${agent.id}` };
     }
     if (filter.recordingId !== undefined) {
       const recording = await this.recordings.find(filter.recordingId);
       if (!recording) throw notFound("Recording", filter.recordingId);
       if (!watchesAnyone && recording.agentId !== viewer.userId) throw forbidden("agents may only watch their own recordings");
-      return { agentId: recording.agentId, test: (e) => e.recordingId === recording.id };
+      return { agentId: recording.agentId, key: `recording:${recording.id}` };
     }
     if (!watchesAnyone) throw forbidden("agents may only watch their own recording state");
     const customerId = filter.customerId as string;
-    return { agentId: null, test: (e) => e.customerId === customerId };
+    return { agentId: null, key: `customer:${customerId}` };
   }
 
   private async snapshotRecording(filter: RecordingStreamFilter, agentId: string | null): Promise<RecordingEntity | null> {

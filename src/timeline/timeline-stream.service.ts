@@ -1,10 +1,9 @@
 import { seesOnlyOwnCalls } from "../auth/row-rules";
 import type { Viewer } from "../auth/viewer";
 import { CustomerService } from "../customers/customer.service";
-import { SUBSCRIBER_BUFFER, type EventBus } from "../events/event-bus";
-import { endOnRoleChange } from "../events/end-on-role-change";
-import { SlidingQueue } from "../events/sliding-queue";
-import { TimelineChangeKind } from "../events/topics";
+import type { EventBus } from "../events/event-bus";
+import { KeyedStream } from "../events/keyed-stream";
+import { type CustomerTimelineChangedEvent, TimelineChangeKind } from "../events/topics";
 import { RecordingQueryService } from "../recordings/recording-query.service";
 import type { RecordingEntity } from "../recordings/recording.entity";
 import { rootLog } from "../logging/logger";
@@ -24,32 +23,39 @@ export class TimelineStreamService {
     private readonly recordings: RecordingQueryService,
   ) {}
 
-  async open(viewer: Viewer, customerId: string): Promise<AsyncIterableIterator<TimelineStreamMessage>> {
+  /** One message per event, whoever watches it (the recording is read once). */
+  private readonly messages = new WeakMap<CustomerTimelineChangedEvent, Promise<TimelineStreamMessage>>();
+
+  async open(viewer: Viewer, customerId: string): Promise<KeyedStream<"CUSTOMER_TIMELINE_CHANGED", TimelineStreamMessage>> {
     await this.customers.get(customerId);
     const onlyAgent = seesOnlyOwnCalls(viewer) ? viewer.userId : undefined;
-    const events = await this.bus.subscribe("CUSTOMER_TIMELINE_CHANGED");
-    const out = new SlidingQueue<TimelineStreamMessage>(SUBSCRIBER_BUFFER, () => {
-      stopWatchingRoles();
-      void events.return?.();
-    });
-    const stopWatchingRoles = await endOnRoleChange(this.bus, viewer.userId, () => out.close());
-    try {
-      const newest = await this.recordings.currentRecordingOfCustomer(customerId, onlyAgent);
-      out.push({ kind: TimelineChangeKind.SNAPSHOT, customerId, occurredAt: new Date(), recording: newest });
-    } catch (error) {
-      out.close();
-      throw error;
+    return KeyedStream.open(
+      {
+        bus: this.bus,
+        topic: "CUSTOMER_TIMELINE_CHANGED",
+        key: `customer:${customerId}`,
+        accepts: (event) => !onlyAgent || event.agentId === onlyAgent,
+        toMessage: (event) => this.message(event),
+        userId: viewer.userId,
+      },
+      async () => {
+        const newest = await this.recordings.currentRecordingOfCustomer(customerId, onlyAgent);
+        return { first: { kind: TimelineChangeKind.SNAPSHOT, customerId, occurredAt: new Date(), recording: newest } };
+      },
+    );
+  }
+
+  private message(event: CustomerTimelineChangedEvent): Promise<TimelineStreamMessage> {
+    let message = this.messages.get(event);
+    if (!message) {
+      message = this.recordings.find(event.recordingId).then((recording) => ({
+        kind: event.kind,
+        customerId: event.customerId,
+        occurredAt: new Date(event.occurredAt),
+        recording,
+      }));
+      this.messages.set(event, message);
     }
-    void (async () => {
-      for await (const event of events) {
-        if (event.customerId !== customerId || (onlyAgent && event.agentId !== onlyAgent)) continue;
-        const recording = await this.recordings.find(event.recordingId);
-        out.push({ kind: event.kind, customerId, occurredAt: new Date(event.occurredAt), recording });
-      }
-    })().catch((error) => {
-      rootLog("timeline stream failed", error);
-      out.close();
-    });
-    return out;
+    return message;
   }
 }

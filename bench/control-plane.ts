@@ -1,0 +1,256 @@
+/**
+ * The control plane at speed, side by side in one run (npm run bench:control). Servers run in their own
+ * processes; this process is the load generator (real sockets, real HTTP):
+ *  (a) fan-out: broadcast (N sockets watching one recording) and selective (1,000 agents each watching their
+ *      own call), callvault against a bare graphql-ws + graphql-js server with the same schema shape;
+ *  (b) pause→CHANGE latency, open loop at 200 pause/resume ops/s with 1,000 agents subscribed, every event
+ *      checked for delivery in sequence order;
+ *  (c) pause+resume pairs/s against a raw-driver script making the same writes, with 0 and 5,000 subscribers.
+ * Options (env): BENCH_DB=sqlite|mysql://root@127.0.0.1:3306 (default sqlite), BENCH_QUICK=1 (fewer events),
+ * BENCH_ONLY=a,b,c.
+ */
+import { ChildProcess, fork, spawn } from "node:child_process";
+import path from "node:path";
+import { percentile, Subscribers, toggle } from "./control-plane/load";
+import type { BenchTarget, ServerMessage } from "./control-plane/protocol";
+
+const DB = process.env.BENCH_DB ?? "sqlite";
+const QUICK = process.env.BENCH_QUICK === "1";
+const ONLY = new Set((process.env.BENCH_ONLY ?? "a,b,c").split(","));
+const AGENTS = Number(process.env.BENCH_AGENTS ?? 1000);
+const log = (message: string) => process.env.BENCH_VERBOSE && console.error(`[${new Date().toISOString()}] ${message}`);
+
+interface Server {
+  name: string;
+  target: BenchTarget;
+  process: ChildProcess;
+  cpuMs(): Promise<number>;
+}
+
+async function startServer(name: string, script: string, args: string[]): Promise<Server> {
+  const child = fork(path.join(__dirname, "control-plane", script), args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const target = await new Promise<BenchTarget>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`${name} exited with ${code}`)));
+    child.on("message", (message: ServerMessage) => message.kind === "ready" && resolve(message.target));
+  });
+  const cpuMs = () =>
+    new Promise<number>((resolve) => {
+      const onMessage = (message: ServerMessage) => {
+        if (message.kind !== "cpu") return;
+        child.off("message", onMessage);
+        resolve(message.userMs + message.systemMs);
+      };
+      child.on("message", onMessage);
+      child.send("cpu");
+    });
+  return { name, target, process: child, cpuMs };
+}
+
+const stop = (server: Server) => new Promise<void>((resolve) => {
+  server.process.once("exit", () => resolve());
+  server.process.disconnect();
+  setTimeout(() => server.process.kill(), 5000).unref();
+});
+
+/** Agent state as this generator drives it: one operation in flight per agent at a time. */
+class Agents {
+  paused: boolean[] = [];
+  constructor(readonly target: BenchTarget) {
+    this.paused = target.agents.map(() => false);
+  }
+  async toggle(i: number): Promise<number> {
+    const pause = !this.paused[i];
+    this.paused[i] = pause;
+    return toggle(this.target, i, pause);
+  }
+}
+
+async function broadcast(server: Server, agents: Agents, sockets: number, events: number) {
+  const subs = await Subscribers.open(server.target, sockets, () => ({ token: server.target.managerToken, variables: { recordingId: server.target.agents[0].recordingId } }));
+  const arrivals = new Map<number, number[]>();
+  subs.onChange = (d) => (arrivals.get(d.sequence) ?? arrivals.set(d.sequence, []).get(d.sequence)!).push(d.at);
+  const waitAll = async (sequence: number) => {
+    const since = performance.now();
+    while ((arrivals.get(sequence)?.length ?? 0) < sockets) {
+      if (performance.now() - since > 30_000) throw new Error(`${server.name}: sequence ${sequence} reached ${arrivals.get(sequence)?.length ?? 0} of ${sockets} sockets`);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  };
+  log(`${server.name}: ${sockets} sockets subscribed`);
+  for (let i = 0; i < 2; i++) await waitAll(await agents.toggle(0));
+  const cpu0 = await server.cpuMs();
+  const latencies: number[] = [];
+  const started = performance.now();
+  for (let i = 0; i < events; i++) {
+    const sent = performance.now();
+    const sequence = await agents.toggle(0);
+    await waitAll(sequence);
+    for (const at of arrivals.get(sequence)!) latencies.push(at - sent);
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  const cpu = (await server.cpuMs()) - cpu0;
+  subs.close();
+  return { deliveriesPerSecond: (sockets * events) / elapsed, p99Ms: percentile(latencies, 99), serverCpuUsPerDelivery: (cpu * 1000) / (sockets * events) };
+}
+
+async function selective(server: Server, agents: Agents, events: number, concurrency = 16) {
+  const subs = await Subscribers.open(server.target, AGENTS, (i) => ({ token: server.target.agents[i].token, variables: { agentId: server.target.agents[i].id } }));
+  let delivered = 0;
+  subs.onChange = () => delivered++;
+  const cpu0 = await server.cpuMs();
+  const started = performance.now();
+  let issued = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, w) => {
+      for (let i = w; issued < events; i = (i + concurrency) % AGENTS) {
+        issued++;
+        await agents.toggle(i);
+      }
+    }),
+  );
+  while (delivered < issued) await new Promise((resolve) => setTimeout(resolve, 1));
+  const elapsed = (performance.now() - started) / 1000;
+  const cpu = (await server.cpuMs()) - cpu0;
+  subs.close();
+  return { deliveriesPerSecond: issued / elapsed, serverCpuUsPerDelivery: (cpu * 1000) / issued };
+}
+
+async function latency(server: Server, agents: Agents, ratePerSecond: number, seconds: number) {
+  const subs = await Subscribers.open(server.target, AGENTS, (i) => ({ token: server.target.agents[i].token, variables: { agentId: server.target.agents[i].id } }));
+  const sentAt = new Map<string, number>();
+  const expectedNext = server.target.agents.map(() => 0);
+  const latencies: number[] = [];
+  let outOfOrder = 0;
+  let delivered = 0;
+  subs.onChange = (d) => {
+    delivered++;
+    if (expectedNext[d.socket] && d.sequence !== expectedNext[d.socket]) outOfOrder++;
+    expectedNext[d.socket] = d.sequence + 1;
+    const sent = sentAt.get(`${d.socket}:${d.sequence}`);
+    if (sent !== undefined) latencies.push(d.at - sent);
+  };
+  const sequences = server.target.agents.map(() => 1);
+  const total = ratePerSecond * seconds;
+  const started = performance.now();
+  const operations: Promise<unknown>[] = [];
+  for (let k = 0; k < total; k++) {
+    const due = started + (k * 1000) / ratePerSecond;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const i = k % AGENTS;
+    sequences[i]++;
+    // Keyed by the sequence the change will carry: a delivery may beat the mutation's response.
+    sentAt.set(`${i}:${sequences[i]}`, due);
+    operations.push(agents.toggle(i));
+  }
+  await Promise.all(operations);
+  const drainUntil = performance.now() + 3000;
+  while (delivered < total && performance.now() < drainUntil) await new Promise((resolve) => setTimeout(resolve, 5));
+  subs.close();
+  return { operations: total, delivered, missing: total - delivered, outOfOrder, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: percentile(latencies, 100) };
+}
+
+async function throughput(server: Server, agents: Agents, clients: number, seconds: number, subscribers: number) {
+  const subs = subscribers
+    ? await Subscribers.open(server.target, subscribers, (i) => ({ token: server.target.managerToken, variables: { agentId: server.target.agents[i % AGENTS].id } }))
+    : undefined;
+  let pairs = 0;
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      while (performance.now() < deadline) {
+        await agents.toggle(c);
+        await agents.toggle(c);
+        pairs++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  subs?.close();
+  return pairs / elapsed;
+}
+
+function raw(clients: number, seconds: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(__dirname, "control-plane", "raw-writes.js"), DB, String(clients), String(seconds)], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (chunk) => (out += chunk));
+    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out.trim().split("\n").pop()!).pairsPerSecond) : reject(new Error(`raw-writes exited ${code}`))));
+  });
+}
+
+const median = (values: number[]) => percentile(values, 50);
+const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+async function main() {
+  const repeats = QUICK ? 1 : 2;
+  console.log(`control-plane bench: database ${DB.startsWith("mysql") ? "MariaDB/MySQL" : "SQLite (embedded)"}, ${repeats} interleaved repeat(s)\n`);
+  if (ONLY.has("a")) {
+    const rows: string[] = [];
+    for (const sockets of QUICK ? [1000] : [1000, 5000]) {
+      const results: Record<string, { dps: number[]; p99: number[]; cpu: number[] }> = { callvault: { dps: [], p99: [], cpu: [] }, bare: { dps: [], p99: [], cpu: [] } };
+      for (let r = 0; r < repeats; r++) {
+        for (const [name, script] of [["callvault", "callvault-server.js"], ["bare", "reference-server.js"]] as const) {
+          const server = await startServer(name, script, [String(AGENTS), DB]);
+          log(`${name} ready`);
+          const result = await broadcast(server, new Agents(server.target), sockets, QUICK ? 10 : 20);
+          results[name].dps.push(result.deliveriesPerSecond);
+          results[name].p99.push(result.p99Ms);
+          results[name].cpu.push(result.serverCpuUsPerDelivery);
+          await stop(server);
+        }
+      }
+      const c = results.callvault;
+      const b = results.bare;
+      rows.push(`| broadcast, ${fmt(sockets)} sockets on one recording | ${fmt(median(c.dps))}/s, p99 ${fmt(median(c.p99))} ms, ${fmt(median(c.cpu), 1)} µs CPU/delivery | ${fmt(median(b.dps))}/s, p99 ${fmt(median(b.p99))} ms, ${fmt(median(b.cpu), 1)} µs | ${fmt(median(c.dps) / median(b.dps), 2)} |`);
+    }
+    const sel: Record<string, { dps: number[]; cpu: number[] }> = { callvault: { dps: [], cpu: [] }, bare: { dps: [], cpu: [] } };
+    for (let r = 0; r < repeats; r++) {
+      for (const [name, script] of [["callvault", "callvault-server.js"], ["bare", "reference-server.js"]] as const) {
+        const server = await startServer(name, script, [String(AGENTS), DB]);
+        const result = await selective(server, new Agents(server.target), QUICK ? 1000 : 2000);
+        sel[name].dps.push(result.deliveriesPerSecond);
+        sel[name].cpu.push(result.serverCpuUsPerDelivery);
+        await stop(server);
+      }
+    }
+    rows.push(
+      `| selective, 1,000 agents each watching their own call | ${fmt(median(sel.callvault.dps))}/s, ${fmt(median(sel.callvault.cpu))} µs CPU/delivery | ${fmt(median(sel.bare.dps))}/s, ${fmt(median(sel.bare.cpu))} µs | ${fmt(median(sel.callvault.dps) / median(sel.bare.dps), 2)} |`,
+    );
+    console.log("(a) fan-out (deliveries/s; server CPU per delivery)\n| measurement | callvault | bare graphql-ws + graphql-js | ratio |\n|---|---|---|---|");
+    for (const row of rows) console.log(row);
+    console.log();
+  }
+  if (ONLY.has("b")) {
+    const server = await startServer("callvault", "callvault-server.js", [String(AGENTS), DB]);
+    const result = await latency(server, new Agents(server.target), 200, QUICK ? 5 : 10);
+    await stop(server);
+    console.log(`(b) pause→CHANGE at 200 ops/s, 1,000 agents subscribed (open loop, ${result.operations} ops): p50 ${fmt(result.p50Ms, 1)} ms, p99 ${fmt(result.p99Ms, 1)} ms, max ${fmt(result.maxMs, 1)} ms; delivered ${result.delivered}/${result.operations}, missing ${result.missing}, out of order ${result.outOfOrder} (goal: p99 ≤ 50 ms, none missing)\n`);
+  }
+  if (ONLY.has("c")) {
+    const clients = DB.startsWith("mysql") ? 16 : 64;
+    const seconds = QUICK ? 4 : 8;
+    const runs: Record<string, number[]> = { raw: [], zero: [], many: [] };
+    for (let r = 0; r < repeats; r++) {
+      runs.raw.push(await raw(clients, seconds));
+      for (const [label, subscribers] of [["zero", 0], ["many", 5000]] as const) {
+        const server = await startServer("callvault", "callvault-server.js", [String(AGENTS), DB]);
+        runs[label].push(await throughput(server, new Agents(server.target), clients, seconds, subscribers));
+        await stop(server);
+      }
+    }
+    const rawPairs = median(runs.raw);
+    console.log(`(c) pause+resume pairs/s, ${clients} clients\n| subscribers | callvault | raw driver, same writes | ratio |\n|---|---|---|---|`);
+    console.log(`| 0 | ${fmt(median(runs.zero))} | ${fmt(rawPairs)} | ${fmt(median(runs.zero) / rawPairs, 2)} |`);
+    console.log(`| 5,000 | ${fmt(median(runs.many))} | ${fmt(rawPairs)} | ${fmt(median(runs.many) / rawPairs, 2)} |`);
+  }
+}
+
+void main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

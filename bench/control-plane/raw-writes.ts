@@ -1,0 +1,146 @@
+/**
+ * The raw-driver reference for pause/resume throughput: the same writes a transition makes (the recording and
+ * its holds read and locked in one statement, the conditional UPDATE, the pause interval, the hold, the audit
+ * entry), each pause and each resume its own transaction, straight through mysql2 (a pool of N clients) or
+ * better-sqlite3 (N loops on the one connection), on callvault's own schema. No HTTP, GraphQL, auth or events.
+ * Arguments: "sqlite" | mysql://server, clients, seconds. Prints JSON { pairs, seconds, pairsPerSecond }.
+ */
+import "reflect-metadata";
+import { randomBytes, randomUUID } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { createConnection, createPool } from "mysql2/promise";
+import { openDataSource } from "../../src/database/data-source";
+
+const at = () => new Date().toISOString().replace("T", " ").replace("Z", "");
+const auditId = () => Date.now().toString(16).padStart(12, "0") + randomBytes(12).toString("hex");
+const LOCK = `SELECT r.id, r.sequence, r.state, h.id AS holdId FROM recordings r LEFT JOIN pause_holds h ON h.recordingId = r.id AND h.releasedAt IS NULL WHERE r.id = ?`;
+const UPDATE = `UPDATE recordings SET state = ?, sequence = sequence + 1, updatedAt = ? WHERE id = ? AND sequence = ?`;
+const OPEN_INTERVAL = `INSERT INTO pause_intervals (id, recordingId, startedAt, endedAt, startOffsetMs, endOffsetMs) VALUES (?, ?, ?, NULL, ?, NULL)`;
+const ADD_HOLD = `INSERT INTO pause_holds (id, recordingId, intervalId, holderId, holdKey, reason, source, createdAt, releasedAt, releasedById, releaseKind, activeKey) VALUES (?, ?, ?, ?, '', NULL, 'AGENT_UI', ?, NULL, NULL, NULL, ?)`;
+const RELEASE_HOLD = `UPDATE pause_holds SET releasedAt = ?, releasedById = ?, releaseKind = 'RESUMED', activeKey = NULL WHERE id = ?`;
+const CLOSE_INTERVAL = `UPDATE pause_intervals SET endedAt = ?, endOffsetMs = ? WHERE recordingId = ? AND endedAt IS NULL`;
+const AUDIT = `INSERT INTO audit_entries (id, position, occurredAt, actorId, actorRoles, action, targetType, targetId, details, requestId, prevHash, hash) VALUES (?, NULL, ?, ?, '["AGENT"]', ?, 'RECORDING', ?, ?, ?, NULL, NULL)`;
+const SEED = `INSERT INTO recordings (id, callId, customerId, agentId, state, sequence, startedAt, endedAt, durationMs, sizeBytes, sha256, deletedAt, deletedById, deletionReason, updatedAt) VALUES (?, ?, ?, ?, 'RECORDING', 1, ?, NULL, NULL, NULL, NULL, NULL, NULL, NULL, ?)`;
+
+type Run = (sql: string, params: unknown[]) => Promise<{ rows: Record<string, unknown>[]; affected: number }>;
+
+/** One pause or resume: the statements of a transition, in one transaction. */
+async function transition(run: Run, recordingId: string, agentId: string): Promise<void> {
+  const rows = (await run(LOCK, [recordingId])).rows;
+  const { sequence, state, holdId } = rows[0] as { sequence: number; state: string; holdId: string | null };
+  const now = at();
+  const pausing = state === "RECORDING";
+  if ((await run(UPDATE, [pausing ? "PAUSED" : "RECORDING", now, recordingId, sequence])).affected !== 1) throw new Error("lost a race");
+  if (pausing) {
+    const intervalId = randomUUID();
+    await run(OPEN_INTERVAL, [intervalId, recordingId, now, 1000]);
+    await run(ADD_HOLD, [randomUUID(), recordingId, intervalId, agentId, now, `${recordingId}/${agentId}/`]);
+  } else {
+    await run(RELEASE_HOLD, [now, agentId, holdId]);
+    await run(CLOSE_INTERVAL, [now, 2000, recordingId]);
+  }
+  const details = JSON.stringify({ agentId, state: pausing ? "PAUSED" : "RECORDING", sequence: Number(sequence) + 1 });
+  await run(AUDIT, [auditId(), now, agentId, pausing ? "RECORDING_PAUSED" : "RECORDING_RESUMED", recordingId, details, randomUUID()]);
+}
+
+async function main() {
+  const [databaseArg = "sqlite", clientsArg = "64", secondsArg = "8"] = process.argv.slice(2);
+  const clients = Number(clientsArg);
+  const seconds = Number(secondsArg);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "callvault-raw-"));
+  const mysql = databaseArg.startsWith("mysql://");
+  const name = `callvault_raw_${process.pid}`;
+  if (mysql) {
+    const admin = await createConnection(databaseArg);
+    await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    await admin.end();
+  }
+  const url = `${databaseArg.replace(/\/$/, "")}/${name}`;
+  const file = path.join(dir, "raw.sqlite");
+  // callvault's own migrations build the schema; then the driver takes over.
+  const schema = await openDataSource(mysql ? { kind: "mysql", url } : { kind: "sqlite", file });
+  await schema.runMigrations();
+  await schema.destroy();
+
+  const ids = Array.from({ length: clients }, () => ({ recordingId: randomUUID(), agentId: randomUUID() }));
+  let transactionOf: (work: (run: Run) => Promise<void>) => Promise<void>;
+  let close: () => Promise<void>;
+  if (mysql) {
+    const pool = createPool({ uri: url, connectionLimit: clients, timezone: "Z" });
+    pool.on("connection", (connection) => void connection.query("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"));
+    transactionOf = async (work) => {
+      const connection = await pool.getConnection();
+      try {
+        await connection.beginTransaction();
+        await work(async (sql, params) => {
+          const [result] = await connection.query(sql.includes("LEFT JOIN") ? `${sql} FOR UPDATE` : sql, params);
+          return Array.isArray(result) ? { rows: result as Record<string, unknown>[], affected: 0 } : { rows: [], affected: (result as { affectedRows: number }).affectedRows };
+        });
+        await connection.commit();
+      } catch (error) {
+        await connection.rollback();
+        throw error;
+      } finally {
+        connection.release();
+      }
+    };
+    close = async () => {
+      await pool.end();
+      const admin = await createConnection(databaseArg);
+      await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await admin.end();
+    };
+  } else {
+    const db = new Database(file);
+    db.pragma("journal_mode = WAL");
+    const statements = new Map<string, Database.Statement>();
+    const prepared = (sql: string) => statements.get(sql) ?? statements.set(sql, db.prepare(sql)).get(sql)!;
+    const begin = db.prepare("BEGIN");
+    const commit = db.prepare("COMMIT");
+    transactionOf = async (work) => {
+      begin.run();
+      try {
+        await work(async (sql, params) => {
+          const statement = prepared(sql);
+          return statement.reader ? { rows: statement.all(...params) as Record<string, unknown>[], affected: 0 } : { rows: [], affected: statement.run(...params).changes };
+        });
+        commit.run();
+      } catch (error) {
+        db.prepare("ROLLBACK").run();
+        throw error;
+      }
+    };
+    close = async () => db.close();
+  }
+  for (const { recordingId, agentId } of ids) {
+    await transactionOf((run) => run(SEED, [recordingId, randomUUID(), randomUUID(), agentId, at(), at()]).then(() => undefined));
+  }
+  // better-sqlite3 is synchronous: its "clients" take turns, as callvault's queued units do.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serialized = mysql ? transactionOf : (work: (run: Run) => Promise<void>) => (queue = queue.then(() => transactionOf(work)));
+
+  let pairs = 0;
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    ids.map(async ({ recordingId, agentId }) => {
+      while (performance.now() < deadline) {
+        await serialized((run) => transition(run, recordingId, agentId));
+        await serialized((run) => transition(run, recordingId, agentId));
+        pairs++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  await close();
+  fs.rmSync(dir, { recursive: true, force: true });
+  console.log(JSON.stringify({ pairs, seconds: elapsed, pairsPerSecond: pairs / elapsed }));
+}
+
+void main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
