@@ -52,7 +52,7 @@ export function createErrorFormatter(options: ErrorFormatOptions) {
     if (original instanceof DomainError) {
       // Thrown by a service inside a resolver: mapped here, not by a middleware wrapped around every field.
       const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
-      return { ...formatted, message: original.message, extensions: { ...extensions, ...original.details, code: original.code } };
+      return { ...formatted, message: original.message, extensions: { ...extensions, ...original.details, code: original.code, ...tag } };
     }
     if (original instanceof ArgumentValidationError) {
       return { ...formatted, extensions: { code: "BAD_USER_INPUT", validationErrors: validationSummary(original), ...tag } };

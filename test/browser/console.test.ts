@@ -51,6 +51,11 @@ async function expectNoSeriousAxeViolations(page: Page): Promise<void> {
 
 // These run in the page; the test project is compiled without the DOM library, hence globalThis.
 const IS_FOCUSED = (el: unknown) => el === (globalThis as any).document.activeElement;
+/** Focus moves when the component has rendered: wait for it (bounded) rather than read it once. */
+async function expectFocused(target: Locator): Promise<void> {
+  for (let i = 0; i < 40 && !(await target.evaluate(IS_FOCUSED)); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(await target.evaluate(IS_FOCUSED)).toBe(true);
+}
 const BACKGROUND = (el: unknown) => (globalThis as any).getComputedStyle(el).backgroundColor as string;
 
 const indicator = (page: Page) => page.getByTestId("record-indicator");
@@ -327,9 +332,9 @@ describeInBrowser("the web console in Chromium", () => {
       const kebab = entry.getByRole("button", { name: /Recording options/ });
       await focusByTab(page, kebab);
       await page.keyboard.press("Enter");
-      expect(await page.getByRole("menuitem", { name: "Download Recording" }).evaluate(IS_FOCUSED)).toBe(true);
+      await expectFocused(page.getByRole("menuitem", { name: "Download Recording" }));
       await page.keyboard.press("ArrowUp");
-      expect(await page.getByRole("menuitem", { name: "Delete Recording" }).evaluate(IS_FOCUSED)).toBe(true);
+      await expectFocused(page.getByRole("menuitem", { name: "Delete Recording" }));
       await page.keyboard.press("Enter");
       const dialog = page.getByRole("dialog", { name: "Delete Recording" });
       await dialog.waitFor();
