@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { DataSource } from "typeorm";
 import { WebSocket, WebSocketServer } from "ws";
@@ -7,7 +8,7 @@ import { Authenticator } from "./auth/authenticator";
 import { TokenService } from "./auth/token.service";
 import { CallResolver } from "./calls/call.resolver";
 import { CallService } from "./calls/call.service";
-import type { Config } from "./config/config";
+import type { Config, FleetConfig } from "./config/config";
 import { CustomerResolver } from "./customers/customer.resolver";
 import { CustomerService } from "./customers/customer.service";
 import { openDataSource } from "./database/data-source";
@@ -25,10 +26,13 @@ import { IngestAuthenticator, IngestPrincipal } from "./ingest/ingest-auth";
 import { MediaSessionRegistry } from "./ingest/media-session-registry";
 import { auditPauseLeaks } from "./ingest/pause-leak-auditor";
 import { TwilioMediaStream } from "./ingest/twilio-media-stream";
+import { FleetJob } from "./leases/fleet-job";
+import { InstancePresence } from "./leases/instance-presence";
+import { LeaseService } from "./leases/lease.service";
 import { loadMasterKey } from "./recording-media/master-key-file";
 import { MediaSweeper } from "./recording-media/media-sweeper";
 import { RecordingMediaService } from "./recording-media/recording-media.service";
-import { FilesystemObjectStore } from "./storage/filesystem-object-store";
+import { openObjectStore } from "./storage/open-object-store";
 import { RecordingControlService } from "./recordings/recording-control.service";
 import { RecordingDeletionService } from "./recordings/recording-deletion.service";
 import { Mp3Redactor } from "./redaction/mp3-redactor";
@@ -49,6 +53,12 @@ import { UserService } from "./users/user.service";
 
 export interface Services {
   dataSource: DataSource;
+  /** This process's id in the fleet (its liveness lease is `instance:<id>`). */
+  instanceId: string;
+  leases: LeaseService;
+  presence: InstancePresence;
+  /** The media sweeper, run about once per interval across the whole fleet. */
+  sweepJob: FleetJob;
   media: RecordingMediaService;
   sessions: MediaSessionRegistry;
   sweeper: MediaSweeper;
@@ -87,7 +97,7 @@ export const MEDIA_STREAM_PATH = "/media";
 /** Twilio sends 20 ms frames (~300 bytes of JSON); anything near this is not a media stream. */
 const MAX_MEDIA_MESSAGE_BYTES = 64 * 1024;
 const DEFAULT_INGEST_STALE_MS = 60_000;
-const SWEEP_INTERVAL_MS = 60_000;
+const DEFAULT_FLEET: FleetConfig = { instanceStaleAfterMs: 30_000, sweepIntervalMs: 60_000 };
 
 const defaultLog = (message: string, error?: unknown) => (error === undefined ? console.log(message) : console.error(message, error));
 
@@ -105,7 +115,18 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
     const customers = new CustomerService(dataSource, transactions, audit);
     const lifecycle = new RecordingLifecycleService(transactions, publisher);
     const recordings = new RecordingQueryService(dataSource, users);
-    const media = new RecordingMediaService(dataSource, new FilesystemObjectStore(path.join(config.dataDir, "media")), loadMasterKey(config.media.masterKey, config.dataDir));
+    const fleet = config.fleet ?? DEFAULT_FLEET;
+    const instanceId = randomUUID();
+    const leases = new LeaseService(dataSource);
+    const log = options.log ?? defaultLog;
+    const store = await openObjectStore(config.media.store ?? { kind: "filesystem", root: path.join(config.dataDir, "media") });
+    const presence = new InstancePresence(leases, instanceId, fleet.instanceStaleAfterMs, !config.redisUrl, (error) => log("instance heartbeat failed", error));
+    await presence.start();
+    const media = new RecordingMediaService(dataSource, store, loadMasterKey(config.media.masterKey, config.dataDir), {
+      instanceId,
+      isDead: (owner) => presence.isDead(owner),
+      staleAfterMs: fleet.instanceStaleAfterMs,
+    });
     const sessions = new MediaSessionRegistry(
       bus,
       media,
@@ -121,8 +142,19 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
       singleInstance: !config.redisUrl,
       settle: (recordingId) => sessions.settleIfEnded(recordingId),
     });
+    const sweepJob = new FleetJob(leases, {
+      name: "job:media-sweep",
+      holderId: instanceId,
+      intervalMs: fleet.sweepIntervalMs,
+      job: () => sweeper.sweep(),
+      onError: (error) => log("media sweep failed", error),
+    });
     return {
       dataSource,
+      instanceId,
+      leases,
+      presence,
+      sweepJob,
       media,
       sessions,
       sweeper,
@@ -151,7 +183,9 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
 }
 
 export async function closeServices(services: Services): Promise<void> {
+  await services.sweepJob?.stop();
   await services.sessions.closeAll();
+  await services.presence?.stop();
   await services.bus.close();
   if (services.dataSource.isInitialized) await services.dataSource.destroy();
 }
@@ -160,11 +194,10 @@ export async function closeServices(services: Services): Promise<void> {
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const log = options.log ?? defaultLog;
   const services = await createServices(config, options);
-  let sweepTimer: NodeJS.Timeout | undefined;
   try {
+    // Every instance sweeps at start (only dead instances' work is touched); later sweeps run once per fleet.
     await services.sweeper.sweep({ atStartup: true });
-    sweepTimer = setInterval(() => void services.sweeper.sweep().catch((error) => log("media sweep failed", error)), SWEEP_INTERVAL_MS);
-    sweepTimer.unref();
+    services.sweepJob.start();
     if (config.seedDemo && (await services.users.list()).length === 0) {
       await seedDemoData(services);
       log("seeded demo data (users, customers, past calls and one live call)");
@@ -207,13 +240,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       services,
       server,
       async close() {
-        clearInterval(sweepTimer);
         await server.close();
         await closeServices(services);
       },
     };
   } catch (error) {
-    clearInterval(sweepTimer);
     await closeServices(services);
     throw error;
   }

@@ -1,6 +1,7 @@
 import "reflect-metadata";
 import { createApp } from "./app";
 import { ConfigError, loadConfig } from "./config/config";
+import { ObjectStoreUnavailableError } from "./storage/s3-object-store";
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  if (error instanceof ConfigError) console.error(error.message);
+  if (error instanceof ConfigError || error instanceof ObjectStoreUnavailableError) console.error(error.message);
   else console.error("callvault failed to start:", error);
   process.exit(1);
 });

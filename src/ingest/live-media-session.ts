@@ -4,7 +4,7 @@ import type { MediaFrame } from "../media/media-frame";
 import type { PauseOutcome } from "../media/pause-cutter";
 import { RecordingPipeline } from "../media/recording-pipeline";
 import type { FrameOutcome } from "../media/track-mixer";
-import type { RecordingMediaService } from "../recording-media/recording-media.service";
+import type { IngestPrefix, RecordingMediaService } from "../recording-media/recording-media.service";
 import type { PauseIntervalEntity } from "../recordings/pause-interval.entity";
 import { RecordingState } from "../recordings/recording-state";
 import type { EncryptedObjectWriter } from "../storage/encrypted-object-writer";
@@ -52,6 +52,8 @@ export class LiveMediaSession {
     private readonly writer: EncryptedObjectWriter,
     private readonly media: RecordingMediaService,
     private readonly onLeak: LeakListener,
+    /** Audio kept from before a crash, already in the upload; this session's MP3 is appended to it. */
+    private readonly prefix?: IngestPrefix,
   ) {
   }
 
@@ -64,8 +66,8 @@ export class LiveMediaSession {
     onLeak: LeakListener = () => undefined,
   ): Promise<LiveMediaSession> {
     const pipeline = await RecordingPipeline.create({ cutter: { behavior: pauseBehavior } });
-    const writer = await media.beginIngest(recordingId);
-    const session = new LiveMediaSession(recordingId, streamOrigin.getTime(), pipeline, writer, media, onLeak);
+    const { writer, prefix } = await media.startIngest(recordingId, streamOrigin);
+    const session = new LiveMediaSession(recordingId, streamOrigin.getTime(), pipeline, writer, media, onLeak, prefix);
     session.applyIntervals(pausesSoFar);
     return session;
   }
@@ -105,11 +107,14 @@ export class LiveMediaSession {
     const { mp3, summary } = this.pipeline.finish();
     if (mp3.length > 0) this.write(mp3);
     await this.writes;
-    if (this.writeError !== undefined || summary.pcmSamples === 0) {
+    const kept = this.prefix?.bytes ?? 0;
+    if (this.writeError !== undefined || (summary.pcmSamples === 0 && kept === 0)) {
       await this.media.abandonIngest(this.recordingId, this.writer);
       return { stored: false, sizeBytes: 0, sha256: summary.sha256Hex, durationMs: 0 };
     }
-    const produced = { sizeBytes: summary.byteLength, sha256: summary.sha256Hex, durationMs: Math.round(summary.durationMs) };
+    const produced = this.prefix
+      ? { sizeBytes: kept + summary.byteLength, sha256: this.prefix.hash.digest("hex"), durationMs: Math.round(this.prefix.durationMs + summary.durationMs) }
+      : { sizeBytes: summary.byteLength, sha256: summary.sha256Hex, durationMs: Math.round(summary.durationMs) };
     await this.media.commitIngest(this.recordingId, this.writer, produced);
     return { stored: true, ...produced };
   }
@@ -140,6 +145,7 @@ export class LiveMediaSession {
   }
 
   private write(bytes: Uint8Array): void {
+    this.prefix?.hash.update(bytes);
     this.writes = this.writes.then(() => this.writer.write(bytes)).catch((error) => {
       this.writeError ??= error;
     });
