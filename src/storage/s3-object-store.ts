@@ -46,12 +46,15 @@ export class ObjectStoreUnavailableError extends Error {
   }
 }
 
-const DEFAULT_CHUNK_BYTES = 64 * 1024;
+/** Two 8 KiB ingest segments: a live call reaches the bucket every ~4 s, so a crash loses no more than that. */
+const DEFAULT_CHUNK_BYTES = 16 * 1024;
 const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
 const MIN_S3_PART_BYTES = 5 * 1024 * 1024;
 /** Where unfinished uploads live; "." cannot start a valid key, so no object can collide with them. */
 const UPLOADS_AREA = ".uploads/";
 const CHUNK_NAME_DIGITS = 8;
+/** Requests an upload keeps in flight when it fetches or deletes its chunks. */
+const CONCURRENT_REQUESTS = 8;
 
 /**
  * An ObjectStore in an S3-compatible bucket (AWS S3, MinIO, Ceph, R2, s3rver).
@@ -140,33 +143,46 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async abortStaleUploads(olderThan: Date, keep: ReadonlySet<string> = new Set()): Promise<number> {
-    const uploads = new Map<string, { chunks: string[]; lastWrite: Date }>();
-    for await (const chunk of this.listRaw(this.uploadsPrefix())) {
-      const uploadId = chunk.key.slice(this.uploadsPrefix().length).split("/")[0];
-      const entry = uploads.get(uploadId) ?? { chunks: [], lastWrite: new Date(0) };
-      entry.chunks.push(chunk.key);
-      if (chunk.lastModified > entry.lastWrite) entry.lastWrite = chunk.lastModified;
-      uploads.set(uploadId, entry);
-    }
     let removed = 0;
-    for (const [uploadId, { chunks, lastWrite }] of uploads) {
-      if (keep.has(uploadId) || lastWrite >= olderThan) continue;
-      for (const chunk of chunks) await this.deleteRaw(chunk);
-      removed++;
+    for await (const uploadId of this.listUploadIds()) {
+      if (keep.has(uploadId)) continue;
+      const last = await this.lastChunk(uploadId);
+      if (last && last.lastModified >= olderThan) continue;
+      if (await this.discardUpload(uploadId)) removed++;
     }
     return removed;
   }
 
   async *readUpload(uploadId: string): AsyncIterable<Uint8Array> {
-    const chunks = await this.chunksOf(uploadId);
-    if (chunks.length === 0) throw new UploadNotFoundError(uploadId);
-    for (const chunk of chunks) yield await this.getBytes(chunk);
+    assertValidUploadId(uploadId);
+    for (let index = 0; ; index++) {
+      let bytes: Uint8Array;
+      try {
+        bytes = await this.getBytes(this.chunkKey(uploadId, index));
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        if (index === 0) throw new UploadNotFoundError(uploadId);
+        return;
+      }
+      yield bytes;
+    }
   }
 
+  /** Chunks are found by index, not by listing: an upload may hold thousands and listings page at 1000. */
   async discardUpload(uploadId: string): Promise<boolean> {
-    const chunks = await this.chunksOf(uploadId);
-    for (const chunk of chunks) await this.deleteRaw(chunk);
-    return chunks.length > 0;
+    assertValidUploadId(uploadId);
+    let index = 0;
+    while (await this.headRaw(this.chunkKey(uploadId, index))) await this.deleteRaw(this.chunkKey(uploadId, index++));
+    return index > 0;
+  }
+
+  /** @internal for S3Upload: removes chunks 0 … count−1 of an upload, a few requests at a time. */
+  async deleteChunks(uploadId: string, count: number): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < count) await this.deleteRaw(this.chunkKey(uploadId, next++));
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENT_REQUESTS, count) }, worker));
   }
 
   /** @internal for S3Upload */
@@ -181,8 +197,13 @@ export class S3ObjectStore implements ObjectStore {
   async assemble(key: string, uploadId: string, chunkCount: number, tail: Buffer, totalBytes: number): Promise<void> {
     const Bucket = this.location.bucket;
     const Key = this.fullKey(key);
+    // A few chunks are fetched ahead (in order): a two-hour call has ~1,800 and one round trip each adds up.
     const pieces = async function* (store: S3ObjectStore): AsyncGenerator<Buffer> {
-      for (let index = 0; index < chunkCount; index++) yield Buffer.from(await store.getBytes(store.chunkKey(uploadId, index)));
+      const ahead: Promise<Uint8Array>[] = [];
+      for (let index = 0; index < chunkCount || ahead.length > 0; ) {
+        while (index < chunkCount && ahead.length < CONCURRENT_REQUESTS) ahead.push(store.getBytes(store.chunkKey(uploadId, index++)));
+        yield Buffer.from(await ahead.shift()!);
+      }
       if (tail.length > 0) yield tail;
     };
     if (totalBytes <= this.partBytes) {
@@ -219,12 +240,48 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  private async chunksOf(uploadId: string): Promise<string[]> {
-    assertValidUploadId(uploadId);
-    const keys: string[] = [];
-    for await (const chunk of this.listRaw(`${this.uploadsPrefix()}${uploadId}/`)) keys.push(chunk.key);
-    // Zero-padded indexes: name order is write order.
-    return keys.sort();
+  /** The upload ids under the uploads area, one listing entry each (a delimiter folds their chunks). */
+  private async *listUploadIds(): AsyncIterable<string> {
+    const Prefix = this.uploadsPrefix();
+    let ContinuationToken: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix, Delimiter: "/", ContinuationToken }));
+      for (const common of page.CommonPrefixes ?? []) if (common.Prefix) yield common.Prefix.slice(Prefix.length, -1);
+      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken);
+  }
+
+  /** The newest chunk (the upload's last write), found by exponential then binary search over indexes. */
+  private async lastChunk(uploadId: string): Promise<ObjectInfo | null> {
+    const probe = (index: number) => this.headRaw(this.chunkKey(uploadId, index));
+    let found = await probe(0);
+    if (!found) return null;
+    let low = 0;
+    let high = 1;
+    for (let next = await probe(high); next; next = await probe(high)) {
+      found = next;
+      low = high;
+      high *= 2;
+    }
+    while (high - low > 1) {
+      const middle = Math.floor((low + high) / 2);
+      const info = await probe(middle);
+      if (info) {
+        found = info;
+        low = middle;
+      } else high = middle;
+    }
+    return found;
+  }
+
+  private async headRaw(fullKey: string): Promise<ObjectInfo | null> {
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.location.bucket, Key: fullKey }));
+      return { key: fullKey, size: Number(head.ContentLength ?? 0), lastModified: head.LastModified ?? new Date(0) };
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
   }
 
   private async getBytes(fullKey: string, range?: string): Promise<Uint8Array> {
@@ -299,7 +356,8 @@ class S3Upload implements ObjectUpload {
     // A lost chunk would leave a hole; publishing would store a corrupt object.
     if (this.failure !== undefined) throw this.failure;
     await this.store.assemble(this.key, this.uploadId, this.chunkCount, this.takePending(), this.totalBytes);
-    await this.store.discardUpload(this.uploadId).catch(() => undefined);
+    // Leftovers (a failed delete) are unknown uploads to the sweeper, removed after its grace period.
+    await this.store.deleteChunks(this.uploadId, this.chunkCount).catch(() => undefined);
     const info = await this.store.stat(this.key);
     if (!info) throw new ObjectNotFoundError(this.key);
     return info;
@@ -310,7 +368,7 @@ class S3Upload implements ObjectUpload {
     this.close();
     this.takePending();
     await this.queue;
-    await this.store.discardUpload(this.uploadId);
+    await this.store.deleteChunks(this.uploadId, this.chunkCount);
   }
 
   private takePending(): Buffer {

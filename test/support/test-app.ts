@@ -4,7 +4,7 @@ import path from "node:path";
 import { App, createApp } from "../../src/app";
 import { Role } from "../../src/auth/role";
 import type { Viewer } from "../../src/auth/viewer";
-import type { Config, MediaConfig, NodeEnv } from "../../src/config/config";
+import type { Config, FleetConfig, MediaConfig, NodeEnv } from "../../src/config/config";
 import { createTestDatabase, TestDatabase } from "./test-database";
 
 export const TEST_JWT = { secret: "test-secret-that-is-long-enough-for-hs256-000", issuer: "callvault", audience: "callvault" };
@@ -39,6 +39,8 @@ export interface TestAppOptions {
   media?: Partial<MediaConfig>;
   mediaStaleAfterMs?: number;
   seedDemo?: boolean;
+  /** Instance liveness and sweep interval (tests of a fleet shorten them). */
+  fleet?: FleetConfig;
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -54,6 +56,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     jwt: { mode: "secret", ...TEST_JWT },
     seedDemo: options.seedDemo ?? false,
     media: { masterKey: undefined, twilioAuthToken: undefined, pauseBehavior: "silence", publicUrl: undefined, downloadUrlTtlSeconds: 300, ...options.media },
+    fleet: options.fleet,
   };
   const logs: string[] = [];
   const app = await createApp(config, {
