@@ -12,6 +12,7 @@ import type { Config, FleetConfig } from "./config/config";
 import { CustomerResolver } from "./customers/customer.resolver";
 import { CustomerService } from "./customers/customer.service";
 import { openDataSource } from "./database/data-source";
+import { runMigrationsExclusively } from "./database/run-migrations";
 import { TransactionRunner } from "./database/transaction";
 import { mountDownloadRoutes } from "./downloads/download.route";
 import { DownloadResolver } from "./downloads/download.resolver";
@@ -105,7 +106,7 @@ const defaultLog = (message: string, error?: unknown) => (error === undefined ? 
 export async function createServices(config: Config, options: Pick<AppOptions, "mediaStaleAfterMs" | "log"> = {}): Promise<Services> {
   const dataSource = await openDataSource(config.database);
   try {
-    await dataSource.runMigrations({ transaction: "each" });
+    await runMigrationsExclusively(dataSource);
     const transactions = new TransactionRunner(dataSource);
     const audit = new AuditService(dataSource);
     await audit.ensureHead();
