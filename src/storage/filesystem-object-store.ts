@@ -62,13 +62,7 @@ export class FilesystemObjectStore implements ObjectStore {
   }
 
   async delete(key: string): Promise<boolean> {
-    try {
-      await fs.unlink(this.objectPath(key));
-      return true;
-    } catch (error) {
-      if (isNotFound(error)) return false;
-      throw error;
-    }
+    return unlinkIfPresent(this.objectPath(key));
   }
 
   async *list(prefix = ""): AsyncIterable<ObjectInfo> {
@@ -118,13 +112,7 @@ export class FilesystemObjectStore implements ObjectStore {
   }
 
   async discardUpload(uploadId: string): Promise<boolean> {
-    try {
-      await fs.unlink(this.uploadPath(uploadId));
-      return true;
-    } catch (error) {
-      if (isNotFound(error)) return false;
-      throw error;
-    }
+    return unlinkIfPresent(this.uploadPath(uploadId));
   }
 
   private uploadPath(uploadId: string): string {
@@ -229,6 +217,17 @@ async function readDirOrEmpty(directory: string): Promise<Dirent[]> {
     return await fs.readdir(directory, { withFileTypes: true });
   } catch (error) {
     if (isNotFound(error)) return [];
+    throw error;
+  }
+}
+
+/** True when a file was removed, false when there was none. */
+async function unlinkIfPresent(file: string): Promise<boolean> {
+  try {
+    await fs.unlink(file);
+    return true;
+  } catch (error) {
+    if (isNotFound(error)) return false;
     throw error;
   }
 }
