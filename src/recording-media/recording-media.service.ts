@@ -66,6 +66,13 @@ export class AlreadyIngestingError extends Error {
   }
 }
 
+export class IngestTakenOverError extends Error {
+  constructor(recordingId: string) {
+    super(`recording ${recordingId}'s ingest was taken over by another instance; this instance's audio was discarded`);
+    this.name = "IngestTakenOverError";
+  }
+}
+
 export const objectKeyFor = (recordingId: string, generation: number) => `recordings/${recordingId}/g${generation}.mp3.enc`;
 
 /**
@@ -235,10 +242,18 @@ export class RecordingMediaService implements RecordingShredder {
 
   /** Publishes the object, then records it: a crash between the two leaves an object the sweeper removes. */
   async commitIngest(recordingId: string, writer: EncryptedObjectWriter, mp3: ProducedMp3): Promise<void> {
-    await writer.commit();
-    await this.dataSource
+    const { key } = await writer.commit();
+    const recorded = await this.dataSource
       .getRepository(RecordingMediaEntity)
-      .update({ recordingId, status: MediaStatus.WRITING }, { status: MediaStatus.STORED, ...mp3, uploadId: null, updatedAt: new Date() });
+      .update(
+        { recordingId, status: MediaStatus.WRITING, ownerInstanceId: this.ownership.instanceId, objectKey: key },
+        { status: MediaStatus.STORED, ...mp3, uploadId: null, updatedAt: new Date() },
+      );
+    if (recorded.affected !== 1) {
+      // Taken over meanwhile (this instance was presumed dead): the row points elsewhere, this object is an orphan.
+      await this.store.delete(key).catch(() => undefined);
+      throw new IngestTakenOverError(recordingId);
+    }
   }
 
   /**
