@@ -98,6 +98,8 @@ export const MEDIA_STREAM_PATH = "/media";
 /** Twilio sends 20 ms frames (~300 bytes of JSON); anything near this is not a media stream. */
 const MAX_MEDIA_MESSAGE_BYTES = 64 * 1024;
 const DEFAULT_INGEST_STALE_MS = 60_000;
+/** Dead instances' liveness leases are kept this long (for whoever looks), then forgotten. */
+const DEAD_INSTANCE_MEMORY_MS = 24 * 3600_000;
 const DEFAULT_FLEET: FleetConfig = { instanceStaleAfterMs: 30_000, sweepIntervalMs: 60_000 };
 
 const defaultLog = (message: string, error?: unknown) => (error === undefined ? console.log(message) : console.error(message, error));
@@ -147,7 +149,10 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
       name: "job:media-sweep",
       holderId: instanceId,
       intervalMs: fleet.sweepIntervalMs,
-      job: () => sweeper.sweep(),
+      job: async () => {
+        await sweeper.sweep();
+        await presence.forgetDead(DEAD_INSTANCE_MEMORY_MS);
+      },
       onError: (error) => log("media sweep failed", error),
     });
     return {

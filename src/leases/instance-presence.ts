@@ -43,6 +43,11 @@ export class InstancePresence {
     return new Set([this.instanceId, ...held.map((lease) => lease.holderId)]);
   }
 
+  /** Forgets instances dead for longer than `olderThanMs`: by then nothing they owned is left unsettled. */
+  async forgetDead(olderThanMs: number): Promise<number> {
+    return this.leases.purgeExpired(PRESENCE_PREFIX, new Date(Date.now() - olderThanMs));
+  }
+
   /** A clean shutdown leaves at once instead of waiting to be declared dead. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
