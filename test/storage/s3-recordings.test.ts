@@ -17,6 +17,11 @@ import { Scenario, startCall, startScenarioApp } from "../support/scenario";
 import { TestApp } from "../support/test-app";
 import { S3ObjectStore } from "../../src/storage/s3-object-store";
 import { RecordingMediaService } from "../../src/recording-media/recording-media.service";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { AppProcess } from "../support/app-process";
+import { createTestDatabase } from "../support/test-database";
 import { replaceRawObject } from "./support/encrypted-objects";
 
 const MASTER_KEY = randomBytes(32).toString("base64");
@@ -138,4 +143,16 @@ describe("recordings in an S3 bucket", () => {
     expect((await bucketObjects()).filter((o) => o.key.startsWith(uploadPrefix))).toEqual([]);
     await t.app.services.calls.end(s.apiUser.viewer, "t", ids.callId);
   }, 120_000);
+
+  it("stops the service's start when the bucket is missing, saying so and naming MEDIA_STORE_URL", async () => {
+    const database = await createTestDatabase();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "callvault-nobucket-"));
+    try {
+      const start = AppProcess.start({ dataDir, database, jwtSecret: "s3-recordings-secret-long-enough-for-hs256", env: s3.env("no-such-bucket") });
+      await expect(start).rejects.toThrow(/exited before listening \(1\):[\s\S]*MEDIA_STORE_URL: bucket "no-such-bucket" does not exist/);
+    } finally {
+      await database.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
