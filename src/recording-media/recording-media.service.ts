@@ -4,7 +4,10 @@ import { DataSource, In } from "typeorm";
 import { crashPoint } from "../common/fault-injection";
 import { isUniqueViolation } from "../database/errors";
 import type { UnitOfWork } from "../database/transaction";
+import { isMysql } from "../database/data-source";
 import type { RecordingShredder } from "../recordings/recording-finalizer";
+import { isLive } from "../recordings/recording-state";
+import { RecordingEntity } from "../recordings/recording.entity";
 import { EncryptedObjectReader } from "../storage/encrypted-object-reader";
 import { EncryptedObjectWriter } from "../storage/encrypted-object-writer";
 import { generateDataKey, MasterKey, unwrapKey, wrapKey } from "../storage/envelope-keys";
@@ -101,6 +104,12 @@ export class RecordingMediaService implements RecordingShredder {
         if (!(error instanceof AlreadyIngestingError)) throw error;
       }
       const row = await this.find(recordingId);
+      if (row?.status === MediaStatus.STORED) {
+        // The stream ended while the call went on (a dropped connection, an instance that shut down cleanly).
+        const reopened = await this.reopenStored(row);
+        if (reopened) return (await this.takeOver(reopened, streamStartedAt)) ?? Promise.reject(new AlreadyIngestingError(recordingId));
+        throw new AlreadyIngestingError(recordingId);
+      }
       if (row?.status !== MediaStatus.WRITING || row.ownerInstanceId === this.ownership.instanceId) throw new AlreadyIngestingError(recordingId);
       if (await this.ownership.isDead(row.ownerInstanceId)) {
         const resumed = await this.takeOver(row, streamStartedAt);
@@ -109,6 +118,28 @@ export class RecordingMediaService implements RecordingShredder {
       if (Date.now() > deadline) throw new AlreadyIngestingError(recordingId);
       await sleep(250);
     }
+  }
+
+  /**
+   * Turns a live call's committed audio back into an ingest owned by this instance, so a reconnected stream
+   * appends to it. Only while the call is live, checked under the recording's row lock: once the call has
+   * ended the recording settles with the audio as it is. Null when the call is over or the row changed.
+   */
+  private async reopenStored(row: RecordingMediaEntity): Promise<RecordingMediaEntity | null> {
+    return this.dataSource.transaction(async (manager) => {
+      const recording = await manager.findOne(RecordingEntity, {
+        where: { id: row.recordingId },
+        lock: isMysql(this.dataSource) ? { mode: "pessimistic_write" } : undefined,
+      });
+      if (!recording || !isLive(recording.state)) return null;
+      const claim = { status: MediaStatus.WRITING, ownerInstanceId: this.ownership.instanceId, uploadId: null, updatedAt: new Date() };
+      const claimed = await manager.update(
+        RecordingMediaEntity,
+        { recordingId: row.recordingId, status: MediaStatus.STORED, generation: row.generation, objectKey: row.objectKey },
+        claim,
+      );
+      return claimed.affected === 1 ? { ...row, ...claim } : null;
+    });
   }
 
   /**
