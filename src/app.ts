@@ -19,11 +19,12 @@ import { mountComplianceReportRoute } from "./compliance-report/compliance-repor
 import { ComplianceReportService } from "./compliance-report/compliance-report.service";
 import { REPORT_SECRET_PURPOSE } from "./compliance-report/report-link";
 import { faultArmed } from "./common/fault-injection";
-import { Config, DEFAULT_OPERATIONS } from "./config/config";
+import { Config, DEFAULT_OPERATIONS, FleetConfig } from "./config/config";
 import { mountConsoleRoutes } from "./console/console.routes";
 import { CustomerResolver } from "./customers/customer.resolver";
 import { CustomerService } from "./customers/customer.service";
 import { openDataSource } from "./database/data-source";
+import { runMigrationsExclusively } from "./database/run-migrations";
 import { TransactionRunner } from "./database/transaction";
 import { mountDownloadRoutes } from "./downloads/download.route";
 import { DownloadResolver } from "./downloads/download.resolver";
@@ -46,10 +47,11 @@ import { MediaStreamAdmission } from "./ingest/media-stream-admission";
 import { auditPauseLeaks } from "./ingest/pause-leak-auditor";
 import { TwilioMediaStream } from "./ingest/twilio-media-stream";
 import { MediaWorkerPool } from "./media-workers/media-worker-pool";
+import { InstancePresence } from "./leases/instance-presence";
 import { loadMasterKey } from "./recording-media/master-key-file";
 import { MediaSweeper } from "./recording-media/media-sweeper";
 import { RecordingMediaService } from "./recording-media/recording-media.service";
-import { FilesystemObjectStore } from "./storage/filesystem-object-store";
+import { openObjectStore } from "./storage/open-object-store";
 import { RecordingControlService } from "./recordings/recording-control.service";
 import { RecordingDeletionService } from "./recordings/recording-deletion.service";
 import { Mp3Redactor } from "./redaction/mp3-redactor";
@@ -80,6 +82,12 @@ import { RecordingState } from "./recordings/recording-state";
 
 export interface Services {
   dataSource: DataSource;
+  /** This process's id in the fleet (its liveness lease is `instance:<id>`). */
+  instanceId: string;
+  leases: LeaseService;
+  presence: InstancePresence;
+  /** The media sweeper, run about once per interval across the whole fleet. */
+  sweepJob: FleetJob;
   media: RecordingMediaService;
   sessions: MediaSessionRegistry;
   mediaWorkers: MediaWorkerPool;
@@ -101,10 +109,7 @@ export interface Services {
   downloads: DownloadService;
   apiTokens: ApiTokenService;
   legalHolds: LegalHoldService;
-  leases: LeaseService;
   auditCheckpoints: AuditCheckpointService;
-  /** This process, as a lease holder. */
-  instanceId: string;
   retention: RetentionService;
   reports: ComplianceReportService;
 }
@@ -135,7 +140,9 @@ export const MEDIA_STREAM_PATH = "/media";
 /** Twilio sends 20 ms frames (~300 bytes of JSON) and a `start` of a few hundred; anything near this is not a media stream. */
 const MAX_MEDIA_MESSAGE_BYTES = 8 * 1024;
 const DEFAULT_INGEST_STALE_MS = 60_000;
-const SWEEP_INTERVAL_MS = 60_000;
+/** Dead instances' liveness leases are kept this long (for whoever looks), then forgotten. */
+const DEAD_INSTANCE_MEMORY_MS = 24 * 3600_000;
+const DEFAULT_FLEET: FleetConfig = { instanceStaleAfterMs: 30_000, sweepIntervalMs: 60_000 };
 
 
 /** Opens the database (applying migrations) and wires every service. Used by the server and the CLIs. */
@@ -143,7 +150,7 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
   const dataSource = await openDataSource(config.database);
   let audit: AuditService | undefined;
   try {
-    await dataSource.runMigrations({ transaction: "each" });
+    await runMigrationsExclusively(dataSource);
     const transactions = new TransactionRunner(dataSource);
     audit = new AuditService(dataSource, transactions, options.log ?? rootLog);
     await audit.start();
@@ -154,8 +161,19 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
     const recordingStates = new RecordingStateMachine(transactions, audit, publisher);
     const lifecycle = new RecordingLifecycleService(recordingStates);
     const recordings = new RecordingQueryService(dataSource, users);
-    const media = new RecordingMediaService(dataSource, new FilesystemObjectStore(path.join(config.dataDir, "media")), loadMasterKey(config.media.masterKey, config.dataDir));
-    const mediaWorkers = new MediaWorkerPool({ size: config.mediaPipeline.workers, log: options.log ?? rootLog, crashOnPause: faultArmed("media-worker-crash-on-pause") });
+    const fleet = config.fleet ?? DEFAULT_FLEET;
+    const instanceId = randomUUID();
+    const leases = new LeaseService(dataSource);
+    const log = options.log ?? rootLog;
+    const store = await openObjectStore(config.media.store ?? { kind: "filesystem", root: path.join(config.dataDir, "media") });
+    const presence = new InstancePresence(leases, instanceId, fleet.instanceStaleAfterMs, !config.redisUrl, (error) => log("instance heartbeat failed", error));
+    await presence.start();
+    const media = new RecordingMediaService(dataSource, store, loadMasterKey(config.media.masterKey, config.dataDir), {
+      instanceId,
+      isDead: (owner) => presence.isDead(owner),
+      staleAfterMs: fleet.instanceStaleAfterMs,
+    });
+    const mediaWorkers = new MediaWorkerPool({ size: config.mediaPipeline.workers, log, crashOnPause: faultArmed("media-worker-crash-on-pause") });
     const sessions = new MediaSessionRegistry(
       bus,
       media,
@@ -173,8 +191,22 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
       singleInstance: !config.redisUrl,
       settle: (recordingId) => sessions.settleIfEnded(recordingId),
     });
+    const sweepJob = new FleetJob(leases, {
+      name: "job:media-sweep",
+      holderId: instanceId,
+      intervalMs: fleet.sweepIntervalMs,
+      job: async () => {
+        await sweeper.sweep();
+        await presence.forgetDead(DEAD_INSTANCE_MEMORY_MS);
+      },
+      onError: (error) => log("media sweep failed", error),
+    });
     return {
       dataSource,
+      instanceId,
+      leases,
+      presence,
+      sweepJob,
       media,
       sessions,
       mediaWorkers,
@@ -199,7 +231,6 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
         ttlSeconds: config.media.downloadUrlTtlSeconds,
       }),
       apiTokens: new ApiTokenService(dataSource, users, transactions, audit),
-      leases: new LeaseService(dataSource),
       auditCheckpoints: new AuditCheckpointService(
         dataSource,
         audit,
@@ -207,7 +238,6 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
           ? AuditCheckpointSigner.fromSeed(Buffer.from(config.compliance.auditCheckpointKey, "base64"))
           : AuditCheckpointSigner.fromSeed(media.deriveSecret("audit-checkpoint-ed25519")),
       ),
-      instanceId: randomUUID(),
       retention: new RetentionService(dataSource, transactions, audit, deletion, config.compliance.retentionBatchSize),
       reports: new ComplianceReportService(dataSource, audit, users, {
         secret: media.deriveSecret(REPORT_SECRET_PURPOSE),
@@ -223,8 +253,10 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
 }
 
 export async function closeServices(services: Services): Promise<void> {
+  await services.sweepJob?.stop();
   await services.sessions.closeAll();
   await services.mediaWorkers.close();
+  await services.presence?.stop();
   await services.bus.close();
   await services.audit.close();
   if (services.dataSource.isInitialized) await services.dataSource.destroy();
@@ -244,12 +276,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   const services = await createServices(config, { ...options, log, onPauseLeak: (leak) => metrics.leakedPausedMs.inc(leak.leakedMs) });
   const admission = new MediaStreamAdmission(operations.ingest);
-  let sweepTimer: NodeJS.Timeout | undefined;
   const fleetJobs = complianceJobs(config, services, log);
   try {
+    // Every instance sweeps at start (only dead instances' work is touched); later sweeps run once per fleet.
     await services.sweeper.sweep({ atStartup: true });
-    sweepTimer = setInterval(() => void services.sweeper.sweep().catch((error) => log("media sweep failed", error)), SWEEP_INTERVAL_MS);
-    sweepTimer.unref();
+    services.sweepJob.start();
     if (config.seedDemo && (await services.users.list()).length === 0) {
       await seedDemoData(services);
       log("seeded demo data (users, customers, past calls and one live call)");
@@ -337,7 +368,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       server: running,
       /** Stop accepting, finish live media (MP3 committed, recordings settled), close sockets, then Redis and the database. */
       async close() {
-        clearInterval(sweepTimer);
         running.stopAccepting();
         await admission.shutdown();
         await Promise.all(fleetJobs.map((job) => job.stop()));
@@ -346,7 +376,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       },
     };
   } catch (error) {
-    clearInterval(sweepTimer);
     await Promise.all(fleetJobs.map((job) => job.stop()));
     await closeServices(services);
     throw error;

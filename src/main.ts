@@ -4,6 +4,7 @@ import { ConfigError, DEFAULT_OPERATIONS, loadConfig } from "./config/config";
 import { createLogger, Logger } from "./logging/logger";
 
 let logger: Logger | undefined;
+import { ObjectStoreUnavailableError } from "./storage/s3-object-store";
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
 
 main().catch((error) => {
   // A configuration problem is a message for a person, not a fault: plain text on stderr.
-  if (error instanceof ConfigError) console.error(error.message);
+  if (error instanceof ConfigError || error instanceof ObjectStoreUnavailableError) console.error(error.message);
   else (logger ?? createLogger("info")).fatal({ err: error }, "callvault failed to start");
   process.exit(1);
 });

@@ -63,6 +63,17 @@ describe("LeaseService", () => {
     expect((await leases.held(`${prefix}:`, new Date(now.getTime() + 100))).map((h) => h.holderId)).toEqual(["x"]);
   });
 
+  it("purges only the leases under a prefix that expired before a cut-off", async () => {
+    const prefix = uniqueName("purge:");
+    const now = new Date();
+    await leases.tryAcquire(`${prefix}old`, "x", 10, new Date(now.getTime() - 60_000));
+    await leases.tryAcquire(`${prefix}live`, "y", 60_000, now);
+    await leases.tryAcquire(`${uniqueName("other:")}old`, "z", 10, new Date(now.getTime() - 60_000));
+    expect(await leases.purgeExpired(prefix, now)).toBe(1);
+    expect(await leases.holderOf(`${prefix}live`)).toBe("y");
+    expect(await leases.tryAcquire(`${prefix}old`, "w", 1000)).toBe(true);
+  });
+
   it("runs a job under the lease on one instance only, and frees the lease afterwards", async () => {
     const name = uniqueName("exclusive");
     let concurrent = 0;

@@ -140,8 +140,13 @@ describe("a pause that arrives after its audio was encoded", () => {
     await stream.closed;
     await gql(t.url, END_CALL, { callId }, s.apiUser.token);
 
-    const log = await gql(t.url, `query($id: ID!) { auditLog(first: 5, filter: { action: PAUSE_APPLIED_LATE, targetId: $id }) { edges { node { actorId details } } } }`, { id: recordingId }, s.compliance.token);
-    const entries = log.data?.auditLog.edges.map((e: { node: unknown }) => e.node);
+    // The pipeline audits the leak on its own, after the fact: wait for the entry rather than race it.
+    const lateEntries = async () =>
+      (await gql(t.url, `query($id: ID!) { auditLog(first: 5, filter: { action: PAUSE_APPLIED_LATE, targetId: $id }) { edges { node { actorId details } } } }`, { id: recordingId }, s.compliance.token)).data?.auditLog.edges.map(
+        (e: { node: unknown }) => e.node,
+      );
+    let entries = await lateEntries();
+    for (const deadline = Date.now() + 5000; entries?.length === 0 && Date.now() < deadline; entries = await lateEntries()) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(entries).toHaveLength(1);
     expect(entries[0].actorId).toBeNull();
     expect(entries[0].details.leakedMs).toBeGreaterThan(500);

@@ -13,7 +13,14 @@ export type JwtConfig =
 
 export type PauseBehavior = "silence" | "skip";
 
+/** Where encrypted recordings are stored (MEDIA_STORE_URL). */
+export type MediaStoreConfig =
+  | { kind: "filesystem"; root: string }
+  | { kind: "s3"; bucket: string; prefix: string; region: string | undefined; endpoint: string | undefined; forcePathStyle: boolean };
+
 export interface MediaConfig {
+  /** Unset: the filesystem store under DATA_DIR/media. */
+  store?: MediaStoreConfig;
   /** Base64 of 32 bytes; wraps every recording's data key. Generated into DATA_DIR when unset (not in production). */
   masterKey: string | undefined;
   /** Validates X-Twilio-Signature on the media WebSocket upgrade when set. */
@@ -54,6 +61,8 @@ export interface Config {
   mediaPipeline: MediaPipelineConfig;
   /** Shutdown, ingest quotas, token age, logs and metrics; loadConfig always sets it, DEFAULT_OPERATIONS otherwise. */
   operations?: OperationsConfig;
+  /** Unset: the defaults of parseFleetConfig. */
+  fleet?: FleetConfig;
 }
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -159,13 +168,81 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   const seedDemo = parseBoolean("SEED_DEMO", env.SEED_DEMO, problems) ?? database.kind === "sqlite";
   const media = parseMediaConfig(env, nodeEnv, problems);
+  media.store = parseMediaStore(env, dataDir, problems);
+  const fleet = parseFleetConfig(env, problems);
   const compliance = parseComplianceConfig(env, problems);
   const mediaPipeline = parseMediaPipelineConfig(env, problems);
-
   const operations = parseOperationsConfig(env, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port, nodeEnv, dataDir, database, redisUrl, jwt, seedDemo, media, compliance, mediaPipeline, operations };
+  return { port, nodeEnv, dataDir, database, redisUrl, jwt, seedDemo, media, fleet, compliance, mediaPipeline, operations };
+}
+
+const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const S3_PREFIX_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** MEDIA_STORE_URL: s3://bucket/optional/prefix, or file:///absolute/path; unset is DATA_DIR/media. */
+function parseMediaStore(env: NodeJS.ProcessEnv, dataDir: string, problems: string[]): MediaStoreConfig {
+  const fallback: MediaStoreConfig = { kind: "filesystem", root: path.join(dataDir, "media") };
+  const raw = env.MEDIA_STORE_URL?.trim();
+  const s3Settings = ["AWS_ENDPOINT_URL_S3", "S3_FORCE_PATH_STYLE"].filter((name) => env[name]);
+  if (!raw) {
+    if (s3Settings.length > 0) problems.push(`${s3Settings.join(" and ")} only apply to an S3 store: set MEDIA_STORE_URL=s3://bucket/prefix`);
+    return fallback;
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    problems.push(`MEDIA_STORE_URL must be s3://bucket/optional/prefix or file:///absolute/path (got "${raw}")`);
+    return fallback;
+  }
+  if (url.protocol === "file:") {
+    if (url.host !== "" || !url.pathname.startsWith("/")) problems.push(`MEDIA_STORE_URL must name an absolute path, file:///var/lib/callvault/media (got "${raw}")`);
+    if (s3Settings.length > 0) problems.push(`${s3Settings.join(" and ")} only apply to an S3 store (MEDIA_STORE_URL is a file:// URL)`);
+    return { kind: "filesystem", root: decodeURIComponent(url.pathname) };
+  }
+  if (url.protocol !== "s3:") {
+    problems.push(`MEDIA_STORE_URL must start with s3:// or file:// (got "${url.protocol}//…")`);
+    return fallback;
+  }
+  const bucket = url.hostname;
+  if (!S3_BUCKET.test(bucket)) problems.push(`MEDIA_STORE_URL names an invalid bucket "${bucket}" (3–63 lowercase letters, digits, dots and hyphens)`);
+  if (url.search || url.hash || url.username || url.password || url.port) problems.push("MEDIA_STORE_URL takes no credentials, port, query or fragment: credentials come from the AWS credential chain, the endpoint from AWS_ENDPOINT_URL_S3");
+  const segments = url.pathname.split("/").filter(Boolean);
+  if (segments.some((segment) => !S3_PREFIX_SEGMENT.test(segment))) problems.push(`MEDIA_STORE_URL has an invalid key prefix "${url.pathname}" (letters, digits, ".", "_", "-", not starting with ".")`);
+  const prefix = segments.length > 0 ? `${segments.join("/")}/` : "";
+
+  const endpoint = env.AWS_ENDPOINT_URL_S3 ? parseUrl("AWS_ENDPOINT_URL_S3", env.AWS_ENDPOINT_URL_S3, ["http:", "https:"], problems) : undefined;
+  const region = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || undefined;
+  if (region !== undefined && !/^[a-z0-9-]{2,32}$/.test(region)) problems.push(`AWS_REGION must be a region name such as eu-west-1 (got "${region}")`);
+  if (!region && !endpoint) problems.push("MEDIA_STORE_URL=s3://… needs AWS_REGION (e.g. eu-west-1), or AWS_ENDPOINT_URL_S3 for an S3-compatible server");
+  const forcePathStyle = parseBoolean("S3_FORCE_PATH_STYLE", env.S3_FORCE_PATH_STYLE, problems) ?? false;
+  return { kind: "s3", bucket, prefix, region, endpoint, forcePathStyle };
+}
+
+export interface FleetConfig {
+  /** An instance that has not renewed its liveness lease for this long is dead; its calls are settled by others. */
+  instanceStaleAfterMs: number;
+  /** How often the media sweeper runs (once across the fleet). */
+  sweepIntervalMs: number;
+}
+
+function parseMilliseconds(name: string, raw: string | undefined, fallback: number, min: number, max: number, problems: string[]): number {
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    problems.push(`${name} must be a whole number of milliseconds from ${min} to ${max} (got "${raw}")`);
+    return fallback;
+  }
+  return value;
+}
+
+function parseFleetConfig(env: NodeJS.ProcessEnv, problems: string[]): FleetConfig {
+  return {
+    instanceStaleAfterMs: parseMilliseconds("INSTANCE_STALE_AFTER_MS", env.INSTANCE_STALE_AFTER_MS, 30_000, 1_000, 600_000, problems),
+    sweepIntervalMs: parseMilliseconds("MEDIA_SWEEP_INTERVAL_MS", env.MEDIA_SWEEP_INTERVAL_MS, 60_000, 500, 3_600_000, problems),
+  };
 }
 
 const BASE64_32_BYTES = /^[A-Za-z0-9+/]{43}=$/;

@@ -5,7 +5,7 @@ import type { PauseOutcome } from "../media/pause-cutter";
 import type { FrameOutcome } from "../media/track-mixer";
 import type { MediaPipelineError, MediaWorkerPool, RemotePipeline } from "../media-workers/media-worker-pool";
 import type { FrameRejection } from "../media-workers/pipeline-protocol";
-import type { RecordingMediaService } from "../recording-media/recording-media.service";
+import type { IngestPrefix, RecordingMediaService } from "../recording-media/recording-media.service";
 import type { PauseIntervalEntity } from "../recordings/pause-interval.entity";
 import { RecordingState } from "../recordings/recording-state";
 import type { EncryptedObjectWriter } from "../storage/encrypted-object-writer";
@@ -75,6 +75,8 @@ export class LiveMediaSession {
     private readonly writer: EncryptedObjectWriter,
     private readonly media: RecordingMediaService,
     private readonly onLeak: LeakListener,
+    /** Audio kept from before a crash, already in the upload; this session's MP3 is appended to it. */
+    private readonly prefix?: IngestPrefix,
   ) {
   }
 
@@ -86,8 +88,8 @@ export class LiveMediaSession {
     streamOrigin = new Date(),
     onLeak: LeakListener = () => undefined,
   ): Promise<LiveMediaSession> {
-    const writer = await media.beginIngest(recordingId);
-    const session = new LiveMediaSession(recordingId, streamOrigin.getTime(), settings.pauseGuardMs, writer, media, onLeak);
+    const { writer, prefix } = await media.startIngest(recordingId, streamOrigin);
+    const session = new LiveMediaSession(recordingId, streamOrigin.getTime(), settings.pauseGuardMs, writer, media, onLeak, prefix);
     session.pipeline = settings.workers.open(settings.pauseBehavior, {
       frames: (counts, rejections) => session.onFrames(counts, rejections),
       pause: (span, outcome) => session.report(outcome, span.startOffsetMs),
@@ -145,11 +147,14 @@ export class LiveMediaSession {
     // A pipeline that failed (its worker crashed) cannot finish its MP3: the call keeps nothing and ends FAILED.
     const summary = await this.pipeline.finish().catch(() => undefined);
     await this.writes;
-    if (summary === undefined || this.writeError !== undefined || summary.pcmSamples === 0) {
+    const kept = this.prefix?.bytes ?? 0;
+    if (summary === undefined || this.writeError !== undefined || (summary.pcmSamples === 0 && kept === 0)) {
       await this.media.abandonIngest(this.recordingId, this.writer);
       return { stored: false, sizeBytes: 0, sha256: summary?.sha256Hex ?? "", durationMs: 0 };
     }
-    const produced = { sizeBytes: summary.byteLength, sha256: summary.sha256Hex, durationMs: Math.round(summary.durationMs) };
+    const produced = this.prefix
+      ? { sizeBytes: kept + summary.byteLength, sha256: this.prefix.hash.digest("hex"), durationMs: Math.round(this.prefix.durationMs + summary.durationMs) }
+      : { sizeBytes: summary.byteLength, sha256: summary.sha256Hex, durationMs: Math.round(summary.durationMs) };
     await this.media.commitIngest(this.recordingId, this.writer, produced);
     return { stored: true, ...produced };
   }
@@ -197,6 +202,7 @@ export class LiveMediaSession {
   }
 
   private write(bytes: Uint8Array): void {
+    this.prefix?.hash.update(bytes);
     this.writes = this.writes.then(() => this.writer.write(bytes)).catch((error) => {
       this.writeError ??= error;
     });

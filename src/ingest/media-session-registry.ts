@@ -94,8 +94,11 @@ export class MediaSessionRegistry implements RecordingFinalizer {
       await this.lifecycle.markAvailable(recordingId, { durationMs, sizeBytes: media.sizeBytes ?? 0, sha256: media.sha256 ?? "" });
     } else if (!media || media.status === MediaStatus.ABANDONED) {
       await this.lifecycle.markFailed(recordingId);
+    } else if (media.status === MediaStatus.WRITING && !this.sessions.has(recordingId) && (await this.media.ownership.isDead(media.ownerInstanceId))) {
+      // Its instance died mid-call: what it stored becomes the recording (or there is none), then settle again.
+      if ((await this.media.salvage(media)) !== null) await this.settleIfEnded(recordingId);
     }
-    // WRITING: a session on another instance finishes on the PROCESSING event and settles it there.
+    // WRITING by a live instance: its session finishes on the PROCESSING event and settles it there.
   }
 
   async closeAll(): Promise<void> {

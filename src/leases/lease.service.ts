@@ -58,14 +58,25 @@ export class LeaseService {
 
   /** Unexpired leases whose name starts with `prefix`. */
   async held(prefix: string, now = new Date()): Promise<LeaseHolder[]> {
-    // "!" as the LIKE escape: a backslash literal is spelled differently on MySQL and SQLite.
-    const pattern = `${prefix.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+    const pattern = likePrefix(prefix);
     const rows = await this.dataSource
       .getRepository(LeaseEntity)
       .createQueryBuilder("lease")
       .where("lease.name LIKE :pattern ESCAPE '!' AND lease.expiresAt >= :now", { pattern, now })
       .getMany();
     return rows.map(({ name, holderId, expiresAt }) => ({ name, holderId, expiresAt }));
+  }
+
+  /** Forgets leases under `prefix` that expired before `before` (dead instances' liveness leases pile up otherwise). */
+  async purgeExpired(prefix: string, before: Date): Promise<number> {
+    const pattern = likePrefix(prefix);
+    const purged = await this.dataSource
+      .createQueryBuilder()
+      .delete()
+      .from(LeaseEntity)
+      .where("name LIKE :pattern ESCAPE '!' AND expiresAt < :before", { pattern, before })
+      .execute();
+    return purged.affected ?? 0;
   }
 
   async holderOf(name: string, now = new Date()): Promise<string | null> {
@@ -89,6 +100,11 @@ export class LeaseService {
       await this.release(name, holderId).catch(() => undefined);
     }
   }
+}
+
+/** A LIKE pattern for names starting with `prefix`; "!" escapes, as a backslash literal is spelled differently on MySQL and SQLite. */
+function likePrefix(prefix: string): string {
+  return `${prefix.replace(/[!%_]/g, (c) => `!${c}`)}%`;
 }
 
 function assertLease(name: string, holderId: string, ttlMs: number): void {

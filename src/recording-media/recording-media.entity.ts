@@ -43,4 +43,16 @@ export class RecordingMediaEntity {
 
   @Column(timestampColumn())
   updatedAt!: Date;
+
+  /** The instance writing the audio (WRITING): while its liveness lease holds, no other instance touches the upload. */
+  @Column({ type: "varchar", length: 64, nullable: true })
+  ownerInstanceId!: string | null;
+
+  /** The unfinished upload behind a WRITING row, so a crash's audio can be resumed or salvaged. */
+  @Column({ type: "varchar", length: 64, nullable: true })
+  uploadId!: string | null;
+
+  /** When the media stream began: stream time 0, which pauses (wall-clock) are placed against. */
+  @Column(timestampColumn({ nullable: true }))
+  streamStartedAt!: Date | null;
 }

@@ -25,6 +25,11 @@ export class EncryptedObjectWriter {
     return new EncryptedObjectWriter(await store.beginUpload(key), encryptor);
   }
 
+  /** The store's id for the unfinished upload (to read it back or discard it after a crash). */
+  get uploadId(): string {
+    return this.upload.uploadId;
+  }
+
   get writtenPlaintextBytes(): number {
     return this.plaintextBytes;
   }

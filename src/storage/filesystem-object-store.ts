@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { Dirent, promises as fs } from "node:fs";
 import path from "node:path";
-import { assertValidByteRange, assertValidObjectKey, isValidObjectKey, ObjectInfo, ObjectNotFoundError, ObjectStore, ObjectUpload, UploadClosedError } from "./object-store";
+import { assertValidByteRange, assertValidObjectKey, assertValidUploadId, isValidObjectKey, ObjectInfo, ObjectNotFoundError, ObjectStore, ObjectUpload, UploadClosedError, UploadNotFoundError } from "./object-store";
+
+const UPLOAD_READ_BYTES = 1024 * 1024;
 
 /**
  * Objects live under `<root>/objects/<key>`; uploads are written to `<root>/uploads/` and renamed into
@@ -19,9 +21,10 @@ export class FilesystemObjectStore implements ObjectStore {
   async beginUpload(key: string): Promise<ObjectUpload> {
     const target = this.objectPath(key);
     await fs.mkdir(this.uploadsDir, { recursive: true, mode: 0o700 });
-    const temporary = path.join(this.uploadsDir, `${randomUUID()}.part`);
+    const uploadId = randomUUID();
+    const temporary = this.uploadPath(uploadId);
     const handle = await fs.open(temporary, "wx", 0o600);
-    return new FilesystemUpload(key, handle, temporary, target);
+    return new FilesystemUpload(key, uploadId, handle, temporary, target);
   }
 
   async stat(key: string): Promise<ObjectInfo | null> {
@@ -59,13 +62,7 @@ export class FilesystemObjectStore implements ObjectStore {
   }
 
   async delete(key: string): Promise<boolean> {
-    try {
-      await fs.unlink(this.objectPath(key));
-      return true;
-    } catch (error) {
-      if (isNotFound(error)) return false;
-      throw error;
-    }
+    return unlinkIfPresent(this.objectPath(key));
   }
 
   async *list(prefix = ""): AsyncIterable<ObjectInfo> {
@@ -80,9 +77,10 @@ export class FilesystemObjectStore implements ObjectStore {
     }
   }
 
-  async abortStaleUploads(olderThan: Date): Promise<number> {
+  async abortStaleUploads(olderThan: Date, keep: ReadonlySet<string> = new Set()): Promise<number> {
     let removed = 0;
     for (const entry of await readDirOrEmpty(this.uploadsDir)) {
+      if (keep.has(entry.name.replace(/\.part$/, ""))) continue;
       const file = path.join(this.uploadsDir, entry.name);
       const stats = await fs.stat(file).catch(() => null);
       if (stats && stats.mtime < olderThan) {
@@ -91,6 +89,35 @@ export class FilesystemObjectStore implements ObjectStore {
       }
     }
     return removed;
+  }
+
+  async *readUpload(uploadId: string): AsyncIterable<Uint8Array> {
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(this.uploadPath(uploadId), "r");
+    } catch (error) {
+      if (isNotFound(error)) throw new UploadNotFoundError(uploadId);
+      throw error;
+    }
+    try {
+      for (;;) {
+        const buffer = Buffer.alloc(UPLOAD_READ_BYTES);
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length);
+        if (bytesRead === 0) return;
+        yield buffer.subarray(0, bytesRead);
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async discardUpload(uploadId: string): Promise<boolean> {
+    return unlinkIfPresent(this.uploadPath(uploadId));
+  }
+
+  private uploadPath(uploadId: string): string {
+    assertValidUploadId(uploadId);
+    return path.join(this.uploadsDir, `${uploadId}.part`);
   }
 
   private objectPath(key: string): string {
@@ -106,6 +133,7 @@ class FilesystemUpload implements ObjectUpload {
 
   constructor(
     readonly key: string,
+    readonly uploadId: string,
     private readonly handle: fs.FileHandle,
     private readonly temporary: string,
     private readonly target: string,
@@ -189,6 +217,17 @@ async function readDirOrEmpty(directory: string): Promise<Dirent[]> {
     return await fs.readdir(directory, { withFileTypes: true });
   } catch (error) {
     if (isNotFound(error)) return [];
+    throw error;
+  }
+}
+
+/** True when a file was removed, false when there was none. */
+async function unlinkIfPresent(file: string): Promise<boolean> {
+  try {
+    await fs.unlink(file);
+    return true;
+  } catch (error) {
+    if (isNotFound(error)) return false;
     throw error;
   }
 }

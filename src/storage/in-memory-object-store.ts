@@ -1,4 +1,5 @@
-import { assertValidByteRange, assertValidObjectKey, ObjectInfo, ObjectNotFoundError, ObjectStore, ObjectUpload, UploadClosedError } from "./object-store";
+import { randomUUID } from "node:crypto";
+import { assertValidByteRange, assertValidObjectKey, ObjectInfo, ObjectNotFoundError, ObjectStore, ObjectUpload, UploadClosedError, UploadNotFoundError } from "./object-store";
 
 interface StoredObject {
   bytes: Buffer;
@@ -6,6 +7,7 @@ interface StoredObject {
 }
 
 interface OpenUpload {
+  id: string;
   chunks: Buffer[];
   lastWrite: Date;
 }
@@ -13,22 +15,24 @@ interface OpenUpload {
 /** An ObjectStore held in memory, for tests and single-process development runs. */
 export class InMemoryObjectStore implements ObjectStore {
   private readonly objects = new Map<string, StoredObject>();
-  private readonly uploads = new Set<OpenUpload>();
+  private readonly uploads = new Map<string, OpenUpload>();
 
   async beginUpload(key: string): Promise<ObjectUpload> {
     assertValidObjectKey(key);
-    const upload: OpenUpload = { chunks: [], lastWrite: new Date() };
-    this.uploads.add(upload);
+    const upload: OpenUpload = { id: randomUUID(), chunks: [], lastWrite: new Date() };
+    this.uploads.set(upload.id, upload);
     let closed = false;
+    const isOpen = () => !closed && this.uploads.get(upload.id) === upload;
     const close = () => {
-      if (closed || !this.uploads.has(upload)) throw new UploadClosedError(key);
+      if (!isOpen()) throw new UploadClosedError(key);
       closed = true;
-      this.uploads.delete(upload);
+      this.uploads.delete(upload.id);
     };
     return {
       key,
+      uploadId: upload.id,
       write: async (bytes) => {
-        if (closed || !this.uploads.has(upload)) throw new UploadClosedError(key);
+        if (!isOpen()) throw new UploadClosedError(key);
         upload.chunks.push(Buffer.from(bytes));
         upload.lastWrite = new Date();
       },
@@ -39,7 +43,7 @@ export class InMemoryObjectStore implements ObjectStore {
         return { key, size: stored.bytes.length, lastModified: stored.lastModified };
       },
       abort: async () => {
-        if (!closed && this.uploads.has(upload)) close();
+        if (isOpen()) close();
       },
     };
   }
@@ -69,14 +73,24 @@ export class InMemoryObjectStore implements ObjectStore {
     }
   }
 
-  async abortStaleUploads(olderThan: Date): Promise<number> {
+  async abortStaleUploads(olderThan: Date, keep: ReadonlySet<string> = new Set()): Promise<number> {
     let removed = 0;
-    for (const upload of [...this.uploads]) {
-      if (upload.lastWrite < olderThan) {
-        this.uploads.delete(upload);
+    for (const upload of [...this.uploads.values()]) {
+      if (upload.lastWrite < olderThan && !keep.has(upload.id)) {
+        this.uploads.delete(upload.id);
         removed++;
       }
     }
     return removed;
+  }
+
+  async *readUpload(uploadId: string): AsyncIterable<Uint8Array> {
+    const upload = this.uploads.get(uploadId);
+    if (!upload) throw new UploadNotFoundError(uploadId);
+    yield* [...upload.chunks];
+  }
+
+  async discardUpload(uploadId: string): Promise<boolean> {
+    return this.uploads.delete(uploadId);
   }
 }

@@ -1,8 +1,7 @@
 /**
- * Where recording ciphertext lives. Shaped after S3 so an S3-compatible store can replace the
- * filesystem one without callers changing: an upload maps to a multipart upload (commit =
- * CompleteMultipartUpload, abort = AbortMultipartUpload), `readRange` to a ranged GetObject,
- * `list` to ListObjectsV2, `abortStaleUploads` to an AbortIncompleteMultipartUpload lifecycle rule.
+ * Where recording ciphertext lives: the filesystem, memory, or an S3-compatible bucket (s3-object-store.ts).
+ * An upload is durable as it is written (a long call never sits in memory) but invisible until `commit`;
+ * an unfinished upload has an id, so a process that outlives the writer can read it back or discard it.
  */
 export interface ObjectStore {
   /** Starts writing `key`; nothing is visible under `key` until `commit`. */
@@ -15,12 +14,21 @@ export interface ObjectStore {
   delete(key: string): Promise<boolean>;
   /** Committed objects whose key starts with `prefix`, in no guaranteed order. */
   list(prefix?: string): AsyncIterable<ObjectInfo>;
-  /** Discards uploads never committed nor aborted (a crashed process) last written before `olderThan`. */
-  abortStaleUploads(olderThan: Date): Promise<number>;
+  /**
+   * Discards uploads never committed nor aborted (a crashed process) last written before `olderThan`,
+   * except those in `keep` (uploads a database row still accounts for).
+   */
+  abortStaleUploads(olderThan: Date, keep?: ReadonlySet<string>): Promise<number>;
+  /** The bytes durably written so far to an unfinished upload, in order; rejects with UploadNotFoundError. */
+  readUpload(uploadId: string): AsyncIterable<Uint8Array>;
+  /** Discards an unfinished upload by id (its writer died); false when there was none. */
+  discardUpload(uploadId: string): Promise<boolean>;
 }
 
 export interface ObjectUpload {
   readonly key: string;
+  /** Names the unfinished upload for readUpload / discardUpload / abortStaleUploads' keep list. */
+  readonly uploadId: string;
   /** Appends bytes in call order (concurrent calls are queued). */
   write(bytes: Uint8Array): Promise<void>;
   /** Durably and atomically publishes the bytes under the key, replacing any previous object. */
@@ -47,6 +55,19 @@ export class InvalidObjectKeyError extends Error {
     super(`Invalid object key "${key}"`);
     this.name = "InvalidObjectKeyError";
   }
+}
+
+export class UploadNotFoundError extends Error {
+  constructor(readonly uploadId: string) {
+    super(`No unfinished upload "${uploadId}"`);
+    this.name = "UploadNotFoundError";
+  }
+}
+
+const UPLOAD_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+export function assertValidUploadId(uploadId: string): void {
+  if (typeof uploadId !== "string" || !UPLOAD_ID.test(uploadId)) throw new UploadNotFoundError(String(uploadId));
 }
 
 export class UploadClosedError extends Error {

@@ -3,12 +3,27 @@ import os from "node:os";
 import path from "node:path";
 import { FilesystemObjectStore } from "../../src/storage/filesystem-object-store";
 import { InMemoryObjectStore } from "../../src/storage/in-memory-object-store";
-import { InvalidObjectKeyError, ObjectInfo, ObjectNotFoundError, ObjectStore, UploadClosedError } from "../../src/storage/object-store";
+import { InvalidObjectKeyError, ObjectInfo, ObjectNotFoundError, ObjectStore, UploadClosedError, UploadNotFoundError } from "../../src/storage/object-store";
+import { S3ObjectStore } from "../../src/storage/s3-object-store";
+import { openObjectStore } from "../../src/storage/open-object-store";
+import { startS3Server, TestS3Server } from "../support/s3-server";
+
+let s3: TestS3Server;
+beforeAll(async () => {
+  s3 = await startS3Server();
+});
+afterAll(() => s3.close());
 
 async function collect(iterable: AsyncIterable<ObjectInfo>): Promise<string[]> {
   const keys: string[] = [];
   for await (const info of iterable) keys.push(info.key);
   return keys.sort();
+}
+
+async function collectUpload(store: ObjectStore, uploadId: string): Promise<Buffer> {
+  const pieces: Uint8Array[] = [];
+  for await (const piece of store.readUpload(uploadId)) pieces.push(piece);
+  return Buffer.concat(pieces);
 }
 
 async function put(store: ObjectStore, key: string, text: string): Promise<ObjectInfo> {
@@ -31,6 +46,15 @@ const stores: [string, () => Promise<{ store: ObjectStore; cleanup: () => Promis
     },
   ],
   ["InMemoryObjectStore", async () => ({ store: new InMemoryObjectStore(), cleanup: async () => undefined })],
+  [
+    // Tiny chunks, so that even these short uploads leave the process before commit, as a long call's do.
+    "S3ObjectStore (s3rver)",
+    async () => {
+      const client = s3.client();
+      const store = new S3ObjectStore(client, { bucket: await s3.createBucket(), prefix: "tenant/media/" }, { chunkBytes: 4 });
+      return { store, cleanup: async () => client.destroy() };
+    },
+  ],
 ];
 
 describe.each(stores)("%s", (_name, create) => {
@@ -139,6 +163,30 @@ describe.each(stores)("%s", (_name, create) => {
     },
   );
 
+  it("reads back what an unfinished upload holds, and discards it by id", async () => {
+    const upload = await store.beginUpload("recordings/r9");
+    await upload.write(Buffer.from("before "));
+    await upload.write(Buffer.from("the crash"));
+    const pieces: Uint8Array[] = [];
+    for await (const piece of store.readUpload(upload.uploadId)) pieces.push(piece);
+    // What is durable is a prefix of what was written (an S3 upload holds back less than one chunk).
+    const durable = Buffer.concat(pieces).toString();
+    expect("before the crash".startsWith(durable)).toBe(true);
+    expect(durable.length).toBeGreaterThanOrEqual("before the crash".length - 4);
+    expect(await store.discardUpload(upload.uploadId)).toBe(true);
+    expect(await store.discardUpload(upload.uploadId)).toBe(false);
+    await expect(collectUpload(store, upload.uploadId)).rejects.toBeInstanceOf(UploadNotFoundError);
+    await expect(collectUpload(store, "../escape")).rejects.toBeInstanceOf(UploadNotFoundError);
+    expect(await store.stat("recordings/r9")).toBeNull();
+  });
+
+  it("keeps stale uploads that are on the keep list", async () => {
+    const kept = await store.beginUpload("kept");
+    await kept.write(Buffer.from("resumable"));
+    expect(await store.abortStaleUploads(new Date(Date.now() + 5_000), new Set([kept.uploadId]))).toBe(0);
+    expect((await collectUpload(store, kept.uploadId)).length).toBeGreaterThan(0);
+  });
+
   it("discards uploads abandoned before a cut-off (a crashed process), but not newer ones", async () => {
     const abandoned = await store.beginUpload("crashed");
     await abandoned.write(Buffer.from("partial"));
@@ -165,6 +213,35 @@ describe("FilesystemObjectStore on disk", () => {
       expect(await fs.readdir(path.join(root, "uploads"))).toEqual([]);
     } finally {
       await fs.rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("S3ObjectStore at start", () => {
+  it("stops the start on a missing bucket, naming MEDIA_STORE_URL", async () => {
+    await expect(openObjectStore(s3.storeConfig("no-such-bucket-here"))).rejects.toThrow(/MEDIA_STORE_URL: bucket "no-such-bucket-here" does not exist/);
+  });
+
+  it("stops the start on an unreachable endpoint", async () => {
+    const config = { ...s3.storeConfig("any-bucket"), endpoint: "http://127.0.0.1:9" };
+    await expect(openObjectStore(config)).rejects.toThrow(/MEDIA_STORE_URL: bucket "any-bucket" is not reachable/);
+  }, 30_000);
+
+  it("assembles a large upload as a multipart upload, part by part, and serves ranges of it", async () => {
+    const client = s3.client();
+    try {
+      const bucket = await s3.createBucket();
+      const store = new S3ObjectStore(client, { bucket, prefix: "" }, { chunkBytes: 256 * 1024, partBytes: 5 * 1024 * 1024 });
+      const upload = await store.beginUpload("big");
+      const block = Buffer.alloc(1024 * 1024);
+      for (let i = 0; i < 11; i++) await upload.write(block.fill(i));
+      const info = await upload.commit();
+      expect(info.size).toBe(11 * 1024 * 1024);
+      expect(Buffer.from(await store.readRange("big", 10 * 1024 * 1024 - 2, 10 * 1024 * 1024 + 2))).toEqual(Buffer.from([9, 9, 10, 10]));
+      // The chunks are gone once assembled.
+      expect(await store.abortStaleUploads(new Date(Date.now() + 60_000))).toBe(0);
+    } finally {
+      client.destroy();
     }
   });
 });

@@ -4,7 +4,7 @@ import path from "node:path";
 import { App, createApp } from "../../src/app";
 import { Role } from "../../src/auth/role";
 import type { Viewer } from "../../src/auth/viewer";
-import { ComplianceConfig, Config, DatabaseConfig, DEFAULT_OPERATIONS, IngestLimits, MediaConfig, MediaPipelineConfig, NodeEnv, OperationsConfig } from "../../src/config/config";
+import { ComplianceConfig, Config, DatabaseConfig, DEFAULT_OPERATIONS, FleetConfig, IngestLimits, MediaConfig, MediaPipelineConfig, NodeEnv, OperationsConfig } from "../../src/config/config";
 import { createTestDatabase, TestDatabase } from "./test-database";
 import type { Logger } from "../../src/logging/logger";
 
@@ -45,6 +45,8 @@ export interface TestAppOptions {
   operations?: Partial<Omit<OperationsConfig, "ingest">> & { ingest?: Partial<IngestLimits> };
   /** The real JSON logger (e.g. into a captured stream) instead of collecting `logs` lines. */
   logger?: Logger;
+  /** Instance liveness and sweep interval (tests of a fleet shorten them). */
+  fleet?: FleetConfig;
 }
 
 /** The configuration every test app starts from: test JWT, generated keys, defaults a test can override. */
@@ -60,6 +62,7 @@ export function testConfig(database: DatabaseConfig, dataDir: string, options: T
     media: { masterKey: undefined, twilioAuthToken: undefined, pauseBehavior: "silence", publicUrl: undefined, downloadUrlTtlSeconds: 300, ...options.media },
     compliance: { auditCheckpointKey: undefined, auditCheckpointIntervalSeconds: 60, retentionIntervalSeconds: 3600, retentionBatchSize: 100, ...options.compliance },
     mediaPipeline: { workers: 2, pauseGuardMs: 100, ...options.mediaPipeline },
+    fleet: options.fleet,
     operations: { ...DEFAULT_OPERATIONS, ...options.operations, ingest: { ...DEFAULT_OPERATIONS.ingest, ...options.operations?.ingest } },
   };
 }

@@ -2,6 +2,7 @@ import { Init1795233936128 } from "./1795233936128-Init";
 import { RecordingMedia1795235468805 } from "./1795235468805-RecordingMedia";
 import { ApiTokens1795980609804 } from "./1795980609804-ApiTokens";
 import { Lease1795980643826 } from "./1795980643826-Lease";
+import { RecordingMediaOwner1795980991184 } from "./1795980991184-RecordingMediaOwner";
 import { LegalHolds1795980719909 } from "./1795980719909-LegalHolds";
 import { AuditCheckpoints1795981153283 } from "./1795981153283-AuditCheckpoints";
 import { AuditSequencer1795981689022 } from "./1795981689022-AuditSequencer";
@@ -14,6 +15,7 @@ export const MYSQL_MIGRATIONS: Function[] = [
   ApiTokens1795980609804,
   Lease1795980643826,
   LegalHolds1795980719909,
+  RecordingMediaOwner1795980991184,
   AuditCheckpoints1795981153283,
   AuditSequencer1795981689022,
   Retention1795981820552,
