@@ -95,6 +95,11 @@ export class TwilioMediaStream {
   private startedAt: number | undefined;
   /** Set once the socket is refused, closing or shutting down: nothing more is read or processed. */
   private closing = false;
+  /**
+   * Set when this side refuses, ends or shuts the stream down: no new session opens. A peer that merely went
+   * away is different: the start and audio it sent before it went are the call's, and are still recorded.
+   */
+  private stopped = false;
   private ending: Promise<void> | undefined;
   private release: () => void = () => undefined;
   private readonly requestId = randomUUID();
@@ -129,6 +134,7 @@ export class TwilioMediaStream {
   /** Shutdown: stop reading, finish what was received, commit the audio, then close with 1001. */
   async shutdown(): Promise<void> {
     this.closing = true;
+    this.stopped = true;
     this.resume();
     await this.pumping;
     await this.end();
@@ -213,7 +219,7 @@ export class TwilioMediaStream {
     }
     const params = message.start?.customParameters ?? {};
     const recordingId = await this.resolveRecording(params, message.start?.callSid);
-    if (!recordingId || this.closing) return;
+    if (!recordingId || this.stopped) return;
     try {
       this.session = await this.deps.registry.open(recordingId, new Date(receivedAt));
       // The pipeline runs on a worker thread: its verdicts on frames, and its failure, arrive later.
@@ -292,6 +298,7 @@ export class TwilioMediaStream {
   private async endAtMaximumLength(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.stopped = true;
     this.dropPending();
     await this.pumping;
     await this.end();
@@ -321,6 +328,7 @@ export class TwilioMediaStream {
    */
   private close(code: number, reason: string, keepPending = false): void {
     this.closing = true;
+    this.stopped = true;
     if (!keepPending) this.dropPending();
     if (this.socket.readyState !== this.socket.OPEN) return;
     const graceful = code === MEDIA_CLOSE.normal || code === MEDIA_CLOSE.goingAway || code === MEDIA_CLOSE.unsupported;
