@@ -20,6 +20,8 @@ export interface NewUser {
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+const VIEWER_QUERY = "SELECT u.id AS id, u.email AS email, r.role AS role FROM users u LEFT JOIN user_roles r ON r.userId = u.id WHERE u.id = ?";
+
 export class UserService {
   constructor(
     private readonly dataSource: DataSource,
@@ -30,9 +32,11 @@ export class UserService {
 
   /** Reads the user and their roles fresh for every request, so role changes apply immediately. */
   async loadViewer(userId: string): Promise<Viewer | undefined> {
-    const user = await this.dataSource.getRepository(UserEntity).findOne({ where: { id: userId } });
-    if (!user) return undefined;
-    return { userId: user.id, email: user.email, roles: new Set(await this.rolesOf(user.id)) };
+    // Every request and every socket upgrade comes through here: one prepared statement, not two query builders.
+    const rows: { id: string; email: string; role: Role | null }[] = await this.dataSource.query(VIEWER_QUERY, [userId]);
+    if (rows.length === 0) return undefined;
+    const roles = rows.flatMap((row) => (row.role ? [row.role] : [])).sort();
+    return { userId: rows[0].id, email: rows[0].email, roles: new Set(roles) };
   }
 
   async findById(id: string): Promise<UserEntity | null> {
