@@ -83,6 +83,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     return requestIdOfError.get(error) ?? (original ? requestIdOfError.get(original) : undefined);
   };
 
+  const upgradeTurns = takeTurns(UPGRADES_PER_TURN);
   const graphqlWs = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxPayloadBytes });
   const wsCleanup = attachGraphQLWs(graphqlWs, {
     schema: options.schema,
@@ -103,7 +104,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     if (!accepting) return refuseUpgrade(socket, 503, "Service Unavailable");
     socket.on("error", () => socket.destroy());
     const authorize = route.authorize ?? (async () => undefined);
-    authorize(request).then(
+    upgradeTurns(() => authorize(request).then(
       (principal) =>
         route.server.handleUpgrade(request, socket, head, (ws) => {
           route.server.emit("connection", ws, request, principal);
@@ -113,7 +114,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         if (!error?.status) options.log(`upgrade of ${path} failed`, error);
         refuseUpgrade(socket, error?.status ?? 500, error?.status === 401 ? "Unauthorized" : error?.status === 403 ? "Forbidden" : "Internal Server Error");
       },
-    );
+    ));
   });
 
   const apollo = new ApolloServer<GraphQLContext>({
@@ -292,5 +293,29 @@ function jsonErrors(log: Log): ErrorRequestHandler {
     const code = status === 413 ? "PAYLOAD_TOO_LARGE" : status < 500 ? "BAD_REQUEST" : "INTERNAL_SERVER_ERROR";
     if (status >= 500) log(`request ${req.requestId} failed`, error, { requestId: req.requestId });
     res.status(status).json({ errors: [{ message: status < 500 ? String(error.message) : "Internal server error", extensions: { code } }] });
+  };
+}
+
+/** How many WebSocket upgrades are authorized in one event-loop turn before other requests get theirs. */
+const UPGRADES_PER_TURN = 2;
+
+/**
+ * Runs queued work a few items per event-loop turn: a burst of hundreds of handshakes (each a token check and a
+ * database read) would otherwise run back to back and hold `/health` and every other request behind it.
+ */
+function takeTurns(perTurn: number): (work: () => void) => void {
+  const waiting: Array<() => void> = [];
+  let scheduled = false;
+  const runSome = () => {
+    for (let done = 0; done < perTurn && waiting.length > 0; done++) (waiting.shift() as () => void)();
+    scheduled = waiting.length > 0;
+    if (scheduled) setImmediate(runSome);
+  };
+  return (work) => {
+    waiting.push(work);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(runSome);
+    }
   };
 }
