@@ -7,7 +7,7 @@
  *      checked for delivery in sequence order;
  *  (c) pause+resume pairs/s against a raw-driver script making the same writes, with 0 and 5,000 subscribers.
  * Options (env): BENCH_DB=sqlite|mysql://root@127.0.0.1:3306 (default sqlite), BENCH_QUICK=1 (fewer events),
- * BENCH_ONLY=a,b,c.
+ * BENCH_ONLY=a,b,c, BENCH_PROFILE_DIR=dir (a V8 CPU profile of each server process).
  */
 import { ChildProcess, fork, spawn } from "node:child_process";
 import path from "node:path";
@@ -28,7 +28,8 @@ interface Server {
 }
 
 async function startServer(name: string, script: string, args: string[]): Promise<Server> {
-  const child = fork(path.join(__dirname, "control-plane", script), args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const execArgv = process.env.BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const child = fork(path.join(__dirname, "control-plane", script), args, { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv });
   const target = await new Promise<BenchTarget>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`${name} exited with ${code}`)));
     child.on("message", (message: ServerMessage) => message.kind === "ready" && resolve(message.target));

@@ -120,7 +120,19 @@ async function main() {
   }
   // better-sqlite3 is synchronous: its "clients" take turns, as callvault's queued units do.
   let queue: Promise<unknown> = Promise.resolve();
-  const serialized = mysql ? transactionOf : (work: (run: Run) => Promise<void>) => (queue = queue.then(() => transactionOf(work)));
+  // InnoDB may pick a victim among concurrent inserts into the holds' unique index; like callvault, retry it.
+  const retried = async (work: (run: Run) => Promise<void>): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await transactionOf(work);
+      } catch (error) {
+        if ((error as { errno?: number }).errno !== 1213 || attempt >= 5) throw error;
+        deadlocks++;
+      }
+    }
+  };
+  let deadlocks = 0;
+  const serialized = mysql ? retried : (work: (run: Run) => Promise<void>) => (queue = queue.then(() => transactionOf(work)));
 
   let pairs = 0;
   const deadline = performance.now() + seconds * 1000;
@@ -137,7 +149,7 @@ async function main() {
   const elapsed = (performance.now() - started) / 1000;
   await close();
   fs.rmSync(dir, { recursive: true, force: true });
-  console.log(JSON.stringify({ pairs, seconds: elapsed, pairsPerSecond: pairs / elapsed }));
+  console.log(JSON.stringify({ pairs, seconds: elapsed, pairsPerSecond: pairs / elapsed, deadlocks }));
 }
 
 void main().catch((error) => {
