@@ -80,12 +80,12 @@ export class AuditSequencer {
   private chainBatch(): Promise<number> {
     return this.transactions.run(async (uow) => {
       const q = quoter(uow);
-      const [head] = (await uow.manager.query(q(`SELECT "position", "hash" FROM "audit_head" WHERE "id" = ?${uow.lock ? " FOR UPDATE" : ""}`), [HEAD_ID])) as {
+      const [head] = (await uow.sql(q(`SELECT "position", "hash" FROM "audit_head" WHERE "id" = ?${uow.lock ? " FOR UPDATE" : ""}`), [HEAD_ID])).records as {
         position: string | number;
         hash: string;
       }[];
       if (!head) throw new Error("audit chain head is missing; the service was not started through createServices");
-      const rows = (await uow.manager.query(q(`SELECT * FROM "audit_entries" WHERE "position" IS NULL ORDER BY "id" LIMIT ${CHAIN_BATCH}`))) as StoredAuditRow[];
+      const rows = (await uow.sql(q(`SELECT * FROM "audit_entries" WHERE "position" IS NULL ORDER BY "id" LIMIT ${CHAIN_BATCH}`), [])).records as StoredAuditRow[];
       if (rows.length === 0) return 0;
       let position = Number(head.position);
       let prevHash = head.hash;
@@ -97,7 +97,7 @@ export class AuditSequencer {
         return { id: String(row.id), position: entry.position, prevHash: entry.prevHash, hash };
       });
       for (let i = 0; i < links.length; i += UPDATE_CHUNK) await writeLinks(uow, links.slice(i, i + UPDATE_CHUNK));
-      await uow.manager.query(q(`UPDATE "audit_head" SET "position" = ?, "hash" = ? WHERE "id" = ?`), [position, prevHash, HEAD_ID]);
+      await uow.sql(q(`UPDATE "audit_head" SET "position" = ?, "hash" = ? WHERE "id" = ?`), [position, prevHash, HEAD_ID]);
       return rows.length;
     });
   }
@@ -114,5 +114,5 @@ async function writeLinks(uow: UnitOfWork, links: { id: string; position: number
     ...links.flatMap((l) => [l.id, l.hash]),
     ...links.map((l) => l.id),
   ];
-  await uow.manager.query(quoter(uow)(sql), params);
+  await uow.sql(quoter(uow)(sql), params);
 }

@@ -85,7 +85,7 @@ export class AuditService {
   /** Appends inside the caller's transaction: the entry exists if and only if the audited change committed. */
   async append(uow: UnitOfWork, record: AuditRecord): Promise<void> {
     const now = new Date();
-    await uow.manager.query(uow.dialect === "mysql" ? INSERT_ENTRY_MYSQL : INSERT_ENTRY, [
+    await uow.sql(uow.dialect === "mysql" ? INSERT_ENTRY_MYSQL : INSERT_ENTRY, [
       auditEntryId(now),
       dbTime(now),
       record.actor?.userId ?? null,

@@ -2,6 +2,7 @@ import { createRemoteJWKSet, errors as joseErrors, JWTPayload, jwtVerify, JWTVer
 import type { JwtConfig } from "../config/config";
 import { DomainError, ErrorCode } from "../common/errors";
 import { loadOrCreateSigningSecret } from "./signing-secret";
+import { VerifiedTokenCache } from "./verified-token-cache";
 
 const HMAC_ALGORITHMS = ["HS256"];
 const ASYMMETRIC_ALGORITHMS = ["RS256", "ES256"];
@@ -10,11 +11,17 @@ const CLOCK_TOLERANCE_SECONDS = 5;
 /** TOKEN_MAX_AGE's default: a working day. */
 export const DEFAULT_TOKEN_MAX_AGE_SECONDS = 12 * 3600;
 const DEFAULT_MINT_TTL_SECONDS = 8 * 3600;
+/** Enough for every agent of a large floor and their sockets; a miss only costs one signature check. */
+const VERIFIED_CACHE_CAPACITY = 20_000;
+/** A JWKS key removed by the identity provider stops being honoured this soon. */
+const VERIFIED_CACHE_TRUST_MS = 60_000;
 
 type KeySource = { kind: "secret"; key: Uint8Array } | { kind: "jwks"; getKey: JWTVerifyGetKey };
 
 /** Verifies bearer JWTs with pinned algorithms and required exp/iss/aud; mints tokens in secret mode. */
 export class TokenService {
+  private readonly verified = new VerifiedTokenCache(VERIFIED_CACHE_CAPACITY, VERIFIED_CACHE_TRUST_MS);
+
   private constructor(
     private readonly config: JwtConfig,
     private readonly keys: KeySource,
@@ -32,6 +39,9 @@ export class TokenService {
 
   /** Returns the user id the token was issued for, or throws UNAUTHENTICATED. */
   async verify(token: string): Promise<string> {
+    const now = Date.now();
+    const cached = this.verified.get(token, now, CLOCK_TOLERANCE_SECONDS, this.maxAgeSeconds);
+    if (cached) return cached.subject;
     try {
       const options = {
         issuer: this.config.issuer,
@@ -47,7 +57,9 @@ export class TokenService {
           : await jwtVerify(token, this.keys.getKey, { ...options, algorithms: ASYMMETRIC_ALGORITHMS });
       // A token minted to live for a century is refused even while it is young.
       if ((payload.exp as number) - (payload.iat as number) > this.maxAgeSeconds + CLOCK_TOLERANCE_SECONDS) throw new TokenTooLongLivedError();
-      return subjectOf(payload);
+      const subject = subjectOf(payload);
+      this.verified.set(token, { subject, expiresAt: payload.exp as number, issuedAt: payload.iat as number }, now);
+      return subject;
     } catch (error) {
       throw new DomainError(ErrorCode.Unauthenticated, describe(error));
     }

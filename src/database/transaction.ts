@@ -1,6 +1,7 @@
 import { DataSource, EntityManager } from "typeorm";
 import { isMysql } from "./data-source";
 import { rootLog } from "../logging/logger";
+import { runnerSql, SqlResult } from "./raw-sql";
 
 type AfterCommit = () => void | Promise<void>;
 
@@ -8,6 +9,8 @@ export interface UnitOfWork {
   manager: EntityManager;
   /** For hand-written SQL on hot paths: MySQL/MariaDB quote identifiers with backticks, SQLite with double quotes. */
   dialect: "mysql" | "sqlite";
+  /** Hand-written SQL on this unit's connection, straight to the driver (see raw-sql.ts): for hot paths. */
+  sql(text: string, values: unknown[]): Promise<SqlResult>;
   /** Row lock for reads that precede a write; SQLite needs none (writes are serialized below). */
   lock: { mode: "pessimistic_write" } | undefined;
   /** Runs once the transaction has committed, never on rollback: where events are published. */
@@ -73,6 +76,10 @@ export class TransactionRunner {
             dialect: this.mysql ? "mysql" : "sqlite",
             lock: this.mysql ? { mode: "pessimistic_write" } : undefined,
             afterCommit: (fn) => callbacks.push(fn),
+            sql: (text, values) => {
+              if (!manager.queryRunner) throw new Error("a unit of work always runs on its own query runner");
+              return runnerSql(manager.queryRunner, text, values);
+            },
           });
         const result = this.mysql ? await this.transaction(unit) : ((await this.enqueue(unit)) as T);
         await runAfterCommit(callbacks);

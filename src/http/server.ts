@@ -8,7 +8,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import cors from "cors";
 import express, { ErrorRequestHandler, Express } from "express";
-import { GraphQLError, GraphQLFormattedError, GraphQLSchema, OperationTypeNode } from "graphql";
+import { DocumentNode, GraphQLError, GraphQLFormattedError, GraphQLSchema, OperationTypeNode } from "graphql";
 import { WebSocket, WebSocketServer } from "ws";
 import type { Authenticator } from "../auth/authenticator";
 import type { EventBus } from "../events/event-bus";
@@ -259,12 +259,28 @@ function refuseUpgrade(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
+/** Per document Apollo already parsed and cached, the verdicts for the variables seen (bounded). */
+const COMPLEXITY_VERDICTS_PER_DOCUMENT = 256;
+
 function complexityPlugin(schema: GraphQLSchema): ApolloServerPlugin<GraphQLContext> {
+  // Walking the document for its complexity cost as much as executing a pause: Apollo hands back the same
+  // DocumentNode for the same query text, and the same variables give the same figure.
+  const verdicts = new WeakMap<DocumentNode, Map<string, GraphQLError | null>>();
+  const verdictOf = (document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined | null) => {
+    const byInput = verdicts.get(document) ?? verdicts.set(document, new Map()).get(document)!;
+    const key = `${operationName ?? ""}\u0000${JSON.stringify(variables ?? {})}`;
+    const known = byInput.get(key);
+    if (known !== undefined) return known;
+    const [error] = complexityErrors(schema, document, variables, operationName);
+    if (byInput.size >= COMPLEXITY_VERDICTS_PER_DOCUMENT) byInput.clear();
+    byInput.set(key, error ?? null);
+    return error ?? null;
+  };
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, request }) {
-          const [error] = complexityErrors(schema, document, request.variables, request.operationName);
+          const error = verdictOf(document, request.variables, request.operationName);
           // A refused query is the client's fault (400, as for validation), not a server failure (Apollo's default 500).
           if (error) throw new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status: 400 } } });
         },

@@ -15,12 +15,7 @@ import { RecordingEntity } from "./recording.entity";
 
 type Row = Record<string, unknown>;
 
-/** Through the unit of work's own query runner, with the driver-independent result (rows, affected count). */
-async function execute(uow: UnitOfWork, sql: string, parameters: unknown[]): Promise<{ records: Row[]; affected?: number }> {
-  const runner = uow.manager.queryRunner;
-  if (!runner) throw new Error("recording statements must run inside a unit of work");
-  return runner.query(sql, parameters, true);
-}
+const execute = (uow: UnitOfWork, sql: string, parameters: unknown[]) => uow.sql(sql, parameters);
 
 const select = async (uow: UnitOfWork, sql: string, parameters: unknown[]) => (await execute(uow, sql, parameters)).records;
 

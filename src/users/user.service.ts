@@ -6,6 +6,7 @@ import type { Viewer } from "../auth/viewer";
 import { badInput, notFound } from "../common/errors";
 import { isUuid, newId } from "../common/ids";
 import { isUniqueViolation } from "../database/errors";
+import { dataSourceSql } from "../database/raw-sql";
 import { TransactionRunner } from "../database/transaction";
 import type { EventBus } from "../events/event-bus";
 import { UserRoleEntity } from "./user-role.entity";
@@ -33,7 +34,7 @@ export class UserService {
   /** Reads the user and their roles fresh for every request, so role changes apply immediately. */
   async loadViewer(userId: string): Promise<Viewer | undefined> {
     // Every request and every socket upgrade comes through here: one prepared statement, not two query builders.
-    const rows: { id: string; email: string; role: Role | null }[] = await this.dataSource.query(VIEWER_QUERY, [userId]);
+    const rows = (await dataSourceSql(this.dataSource, VIEWER_QUERY, [userId])).records as { id: string; email: string; role: Role | null }[];
     if (rows.length === 0) return undefined;
     const roles = rows.flatMap((row) => (row.role ? [row.role] : [])).sort();
     return { userId: rows[0].id, email: rows[0].email, roles: new Set(roles) };

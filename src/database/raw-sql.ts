@@ -1,0 +1,67 @@
+import type { DataSource, QueryRunner } from "typeorm";
+import { isMysql } from "./data-source";
+
+export type SqlRow = Record<string, unknown>;
+
+export interface SqlResult {
+  records: SqlRow[];
+  /** Rows changed, for INSERT/UPDATE/DELETE. */
+  affected: number;
+}
+
+/**
+ * Hand-written SQL straight to the driver, for the statements every pause and every request make. Through
+ * TypeORM each statement also paid for its logger and broadcaster hooks, a result copy and, on MySQL, a
+ * promise wrapper that captured a stack trace and re-required a module per query: more CPU than MariaDB
+ * spent running it. Errors are the driver's own (errno/code), which `isUniqueViolation` and the retry of
+ * deadlocks read. Parameters are bound by the driver, never spliced into the text.
+ */
+interface MysqlCallbackConnection {
+  query(sql: string, values: unknown[], callback: (error: Error | null, result: unknown) => void): void;
+}
+
+interface SqliteStatement {
+  reader: boolean;
+  all(...values: unknown[]): SqlRow[];
+  run(...values: unknown[]): { changes: number };
+}
+
+interface SqliteDatabase {
+  prepare(sql: string): SqliteStatement;
+}
+
+const sqliteStatements = new WeakMap<SqliteDatabase, Map<string, SqliteStatement>>();
+
+function runSqlite(database: SqliteDatabase, sql: string, values: unknown[]): SqlResult {
+  const cache = sqliteStatements.get(database) ?? sqliteStatements.set(database, new Map()).get(database)!;
+  let statement = cache.get(sql);
+  if (!statement) {
+    statement = database.prepare(sql);
+    cache.set(sql, statement);
+  }
+  return statement.reader ? { records: statement.all(...values), affected: 0 } : { records: [], affected: statement.run(...values).changes };
+}
+
+function runMysql(connection: MysqlCallbackConnection, sql: string, values: unknown[]): Promise<SqlResult> {
+  return new Promise((resolve, reject) =>
+    connection.query(sql, values, (error, result) => {
+      if (error) return reject(error);
+      if (Array.isArray(result)) return resolve({ records: result as SqlRow[], affected: 0 });
+      resolve({ records: [], affected: (result as { affectedRows: number }).affectedRows });
+    }),
+  );
+}
+
+/** On the query runner's own connection (inside its transaction, if it has one). */
+export async function runnerSql(runner: QueryRunner, sql: string, values: unknown[]): Promise<SqlResult> {
+  if (isMysql(runner.connection)) return runMysql((await runner.connect()) as MysqlCallbackConnection, sql, values);
+  return runSqlite(driverConnection(runner.connection) as SqliteDatabase, sql, values);
+}
+
+/** Outside any transaction: any pooled MySQL connection, or SQLite's one connection. */
+export function dataSourceSql(dataSource: DataSource, sql: string, values: unknown[]): Promise<SqlResult> {
+  if (isMysql(dataSource)) return runMysql((dataSource.driver as unknown as { pool: MysqlCallbackConnection }).pool, sql, values);
+  return Promise.resolve(runSqlite(driverConnection(dataSource) as SqliteDatabase, sql, values));
+}
+
+const driverConnection = (dataSource: DataSource) => (dataSource.driver as unknown as { databaseConnection: unknown }).databaseConnection;
