@@ -9,6 +9,12 @@ const CHAIN_BATCH = 500;
 const UPDATE_CHUNK = 100;
 /** Picks up entries committed by other instances (or left by a crash) when nothing here triggers a run. */
 const IDLE_SWEEP_MS = 1000;
+/**
+ * After an append, chaining waits this long so one run (one transaction, one sync) chains the entries of
+ * many requests: run at once, every pause paid for a second commit of its own. Readers never see the
+ * delay: they `flush()`, which runs at once.
+ */
+const COALESCE_MS = 10;
 
 export interface AuditHead {
   position: number;
@@ -25,6 +31,7 @@ export class AuditSequencer {
   private running: Promise<void> | undefined;
   private again = false;
   private timer: NodeJS.Timeout | undefined;
+  private pending: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
@@ -33,12 +40,20 @@ export class AuditSequencer {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => this.schedule(), IDLE_SWEEP_MS);
+    this.timer = setInterval(() => this.runNow(), IDLE_SWEEP_MS);
     this.timer.unref();
   }
 
-  /** After a commit that appended: chain soon, coalescing with a run already under way. */
+  /** After a commit that appended: chain soon, together with what else is appended meanwhile. */
   schedule(): void {
+    if (this.pending || this.closed) return;
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      this.runNow();
+    }, COALESCE_MS);
+  }
+
+  private runNow(): void {
     void this.runSoon().catch((error) => this.log("chaining audit entries failed; the next run retries", error));
   }
 
@@ -48,8 +63,14 @@ export class AuditSequencer {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
     clearInterval(this.timer);
+    if (this.pending) {
+      // Appended in the last moments: chained now rather than by the next start.
+      clearTimeout(this.pending);
+      this.pending = undefined;
+      await this.runSoon().catch((error) => this.log("chaining audit entries at shutdown failed; the next start chains them", error));
+    }
+    this.closed = true;
     await this.running?.catch(() => undefined);
   }
 

@@ -17,6 +17,7 @@ import { TimelineResolver } from "../timeline/timeline.resolver";
 import { UserResolver } from "../users/user.resolver";
 import { RoleAuthChecker } from "./auth";
 import { withAuthDirective } from "./auth-directive";
+import { validateArguments } from "./validate-arguments";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Constructor = new (...args: any[]) => object;
@@ -70,7 +71,7 @@ export async function buildCallvaultSchema(container: ContainerType): Promise<Gr
     container,
     authChecker: RoleAuthChecker,
     authMode: "error",
-    validate: { forbidUnknownValues: false },
+    validateFn: validateArguments,
     pubSub: NO_TOPIC_PUBSUB,
   });
   return withAuthDirective(schema);

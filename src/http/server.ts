@@ -8,7 +8,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import cors from "cors";
 import express, { ErrorRequestHandler, Express } from "express";
-import { DocumentNode, GraphQLError, GraphQLFormattedError, GraphQLSchema, OperationTypeNode } from "graphql";
+import { BREAK, DocumentNode, GraphQLError, GraphQLFormattedError, GraphQLSchema, isInterfaceType, isObjectType, Kind, OperationTypeNode, visit } from "graphql";
 import { WebSocket, WebSocketServer } from "ws";
 import type { Authenticator } from "../auth/authenticator";
 import type { EventBus } from "../events/event-bus";
@@ -17,6 +17,7 @@ import type { GraphQLContext, SubscriptionStreams } from "../graphql/context";
 import { createErrorFormatter, toGraphQLError } from "../graphql/errors";
 import { complexityErrors, LIMITS, validationRules } from "../graphql/limits";
 import { attachGraphQLWs } from "./graphql-ws";
+import { handleGraphQLPost, isPlainGraphQLPost } from "./graphql-post";
 import { requestIdFrom } from "./request-id";
 import type { Log } from "../logging/logger";
 import { severityOf } from "../logging/severity";
@@ -72,7 +73,8 @@ declare module "http" {
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const app = express();
   app.disable("x-powered-by");
-  const httpServer = http.createServer(app);
+  // Requests are dispatched below, once GraphQL is ready: plain POSTs to /graphql skip Express.
+  const httpServer = http.createServer();
   const format = createErrorFormatter({ maskInternalErrors: options.production, log: options.log });
   // Apollo's formatError sees no request: the request id reaches it (for the log and the masked error) through the
   // error itself, tagged when the request encounters it. (No AsyncLocalStorage: its hooks would tax every promise.)
@@ -155,10 +157,26 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   });
   await apollo.start();
 
-  app.use((req, res, next) => {
+  const stamp = (req: http.IncomingMessage, res: http.ServerResponse) => {
     req.receivedAt = new Date();
     req.requestId = requestIdFrom(req.headers["x-request-id"]);
     res.setHeader("X-Request-Id", req.requestId);
+  };
+  const graphqlContext = async (req: http.IncomingMessage): Promise<GraphQLContext> => {
+    try {
+      const viewer = await options.authenticator.authenticate(req.headers.authorization);
+      return { viewer, requestId: req.requestId ?? requestIdFrom(undefined), receivedAt: req.receivedAt ?? new Date(), streams: options.streams };
+    } catch (error) {
+      if (error instanceof DomainError) throw toGraphQLError(error);
+      if (typeof error === "object" && error !== null) requestIdOfError.set(error, req.requestId ?? "");
+      throw error;
+    }
+  };
+  const graphqlPost = handleGraphQLPost({ path: GRAPHQL_PATH, maxBodyBytes: LIMITS.maxPayloadBytes, apollo, context: graphqlContext, stamp });
+  httpServer.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => (isPlainGraphQLPost(req, GRAPHQL_PATH) ? graphqlPost(req, res) : app(req, res)));
+
+  app.use((req, res, next) => {
+    stamp(req, res);
     next();
   });
   app.get("/health", async (_req, res) => {
@@ -178,18 +196,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     GRAPHQL_PATH,
     cors<cors.CorsRequest>(),
     express.json({ limit: LIMITS.maxPayloadBytes }),
-    expressMiddleware(apollo, {
-      context: async ({ req }): Promise<GraphQLContext> => {
-        try {
-          const viewer = await options.authenticator.authenticate(req.headers.authorization);
-          return { viewer, requestId: req.requestId ?? requestIdFrom(undefined), receivedAt: req.receivedAt ?? new Date(), streams: options.streams };
-        } catch (error) {
-          if (error instanceof DomainError) throw toGraphQLError(error);
-          if (typeof error === "object" && error !== null) requestIdOfError.set(error, req.requestId ?? "");
-          throw error;
-        }
-      },
-    }),
+    expressMiddleware(apollo, { context: ({ req }) => graphqlContext(req) }),
   );
   // Unmatched routes answer like the rest of the API: JSON, never Express's HTML page.
   app.use((_req, res) => {
@@ -259,18 +266,44 @@ function refuseUpgrade(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
+function schemaWeighsArguments(schema: GraphQLSchema): boolean {
+  return Object.values(schema.getTypeMap()).some(
+    (type) => (isObjectType(type) || isInterfaceType(type)) && Object.values(type.getFields()).some((field) => field.extensions?.complexity !== undefined),
+  );
+}
+
+/** Whether an @include/@skip in the document takes its condition from a variable. */
+function conditionalOnVariables(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    Directive(node) {
+      if ((node.name.value === "include" || node.name.value === "skip") && node.arguments?.some((argument) => argument.value.kind === Kind.VARIABLE)) {
+        found = true;
+        return BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
 /** Per document Apollo already parsed and cached, the verdicts for the variables seen (bounded). */
 const COMPLEXITY_VERDICTS_PER_DOCUMENT = 256;
 
 function complexityPlugin(schema: GraphQLSchema): ApolloServerPlugin<GraphQLContext> {
   // Walking the document for its complexity cost as much as executing a pause: Apollo hands back the same
   // DocumentNode for the same query text, and the same variables give the same figure.
-  const verdicts = new WeakMap<DocumentNode, Map<string, GraphQLError | null>>();
+  // Variables only change the figure through a field's own complexity function or an @include/@skip on a
+  // variable; without those (the usual case: every agent pauses with their own id) one verdict serves all.
+  const fieldsWeighArguments = schemaWeighsArguments(schema);
+  const verdicts = new WeakMap<DocumentNode, { weighsVariables: boolean; byInput: Map<string, GraphQLError | null> }>();
   const verdictOf = (document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined | null) => {
-    const byInput = verdicts.get(document) ?? verdicts.set(document, new Map()).get(document)!;
-    const key = `${operationName ?? ""}\u0000${JSON.stringify(variables ?? {})}`;
-    const known = byInput.get(key);
-    if (known !== undefined) return known;
+    let known = verdicts.get(document);
+    if (!known) verdicts.set(document, (known = { weighsVariables: fieldsWeighArguments || conditionalOnVariables(document), byInput: new Map() }));
+    const { weighsVariables, byInput } = known;
+    const key = `${operationName ?? ""}\u0000${weighsVariables ? JSON.stringify(variables ?? {}) : ""}`;
+    const verdict = byInput.get(key);
+    if (verdict !== undefined) return verdict;
     const [error] = complexityErrors(schema, document, variables, operationName);
     if (byInput.size >= COMPLEXITY_VERDICTS_PER_DOCUMENT) byInput.clear();
     byInput.set(key, error ?? null);
