@@ -122,7 +122,12 @@ export class TransactionRunner {
   private enqueue(work: (manager: EntityManager) => Promise<unknown>): Promise<unknown> {
     return new Promise((resolve, reject) => {
       this.sqliteQueue.push({ work, resolve, reject });
-      if (!this.sqliteDraining) void this.drain();
+      if (!this.sqliteDraining) {
+        // Started after this event-loop turn's I/O: the requests read in the same turn join the batch (one
+        // COMMIT, one sync for all). Started at once, the first unit committed alone before the others queued.
+        this.sqliteDraining = true;
+        setImmediate(() => void this.drain());
+      }
     });
   }
 
