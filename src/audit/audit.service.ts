@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Between, DataSource, FindOptionsWhere, IsNull, LessThan, LessThanOrEqual, MoreThanOrEqual, Not } from "typeorm";
 import type { Viewer } from "../auth/viewer";
+import type { SqlStatement } from "../database/raw-sql";
 import { dbTime } from "../database/sql-time";
 import type { TransactionRunner, UnitOfWork } from "../database/transaction";
 import { AuditAction } from "./audit-action";
@@ -84,19 +85,28 @@ export class AuditService {
 
   /** Appends inside the caller's transaction: the entry exists if and only if the audited change committed. */
   async append(uow: UnitOfWork, record: AuditRecord): Promise<void> {
+    const { text, values } = this.appendStatement(uow, record);
+    await uow.sql(text, values);
+  }
+
+  /** The INSERT of `append`, for the caller to run with its other writes (`uow.sqlBatch`). */
+  appendStatement(uow: UnitOfWork, record: AuditRecord): SqlStatement {
     const now = new Date();
-    await uow.sql(uow.dialect === "mysql" ? INSERT_ENTRY_MYSQL : INSERT_ENTRY, [
-      auditEntryId(now),
-      dbTime(now),
-      record.actor?.userId ?? null,
-      JSON.stringify(record.actor ? [...record.actor.roles].sort() : []),
-      record.action,
-      record.targetType,
-      record.targetId,
-      JSON.stringify(record.details),
-      record.requestId,
-    ]);
     uow.afterCommit(() => this.sequencer.schedule());
+    return {
+      text: uow.dialect === "mysql" ? INSERT_ENTRY_MYSQL : INSERT_ENTRY,
+      values: [
+        auditEntryId(now),
+        dbTime(now),
+        record.actor?.userId ?? null,
+        JSON.stringify(record.actor ? [...record.actor.roles].sort() : []),
+        record.action,
+        record.targetType,
+        record.targetId,
+        JSON.stringify(record.details),
+        record.requestId,
+      ],
+    };
   }
 
   /** Waits until every entry committed before the call is chained. */

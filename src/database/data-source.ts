@@ -39,6 +39,9 @@ export function createDataSource(database: DatabaseConfig, options: DataSourceOp
     timezone: "Z",
     charset: "utf8mb4_unicode_ci",
     poolSize: 20,
+    // A transition's writes travel as one multi-statement query (raw-sql.ts). Every value is bound by the
+    // driver's escaping, never spliced into SQL text, so this does not widen what a caller can inject.
+    multipleStatements: true,
     migrations: (options.withoutMigrations ? [] : MYSQL_MIGRATIONS) as MixedList<Function>,
   });
 }

@@ -52,6 +52,35 @@ function runMysql(connection: MysqlCallbackConnection, sql: string, values: unkn
   );
 }
 
+/** One statement of a batch. */
+export interface SqlStatement {
+  text: string;
+  values: unknown[];
+}
+
+/**
+ * Statements that run one after another on the runner's connection, in its transaction: on MySQL in ONE
+ * round trip (a multi-statement query; execution stops at the first failing statement, whose error is
+ * thrown), on SQLite one by one (in-process, nothing to save). The results come back in order.
+ */
+export async function runnerSqlBatch(runner: QueryRunner, statements: SqlStatement[]): Promise<SqlResult[]> {
+  if (statements.length === 0) return [];
+  if (!isMysql(runner.connection) || statements.length === 1) {
+    const results: SqlResult[] = [];
+    for (const statement of statements) results.push(await runnerSql(runner, statement.text, statement.values));
+    return results;
+  }
+  const connection = (await runner.connect()) as MysqlCallbackConnection;
+  const text = statements.map((statement) => statement.text).join(";\n");
+  const values = statements.flatMap((statement) => statement.values);
+  return new Promise((resolve, reject) =>
+    connection.query(text, values, (error, results) => {
+      if (error) return reject(error);
+      resolve((results as unknown[]).map((result) => (Array.isArray(result) ? { records: result as SqlRow[], affected: 0 } : { records: [], affected: (result as { affectedRows: number }).affectedRows })));
+    }),
+  );
+}
+
 /** On the query runner's own connection (inside its transaction, if it has one). */
 export async function runnerSql(runner: QueryRunner, sql: string, values: unknown[]): Promise<SqlResult> {
   if (isMysql(runner.connection)) return runMysql((await runner.connect()) as MysqlCallbackConnection, sql, values);

@@ -2,6 +2,7 @@ import type { AuditAction } from "../audit/audit-action";
 import type { AuditService } from "../audit/audit.service";
 import type { Viewer } from "../auth/viewer";
 import { DomainError, ErrorCode } from "../common/errors";
+import type { SqlStatement } from "../database/raw-sql";
 import type { TransactionRunner, UnitOfWork } from "../database/transaction";
 import type { TimelineChangeKind } from "../events/topics";
 import type { PauseHoldEntity } from "./pause-hold.entity";
@@ -22,7 +23,8 @@ import {
   releaseHolds,
   stateChangedEvent,
   timelineEvent,
-  updateRecordingState,
+  updateRecordingStateStatement,
+  assertUpdated,
 } from "./recording-store";
 import { RecordingEntity } from "./recording.entity";
 
@@ -157,30 +159,45 @@ export class RecordingStateMachine {
     const previousState = recording.state;
     const { at } = request;
     const effectiveAt = request.effectiveAt ?? at;
-    await updateRecordingState(uow, recording, rule.to, at, request.changes);
+    // Only this read may precede the writes: a hold-less PAUSED row (never written) needs its interval looked up.
+    const knownIntervalId = request.activeHolds[0]?.intervalId;
+    const lookedUpIntervalId =
+      request.addHold && previousState === PAUSED && rule.to === PAUSED && !knownIntervalId ? await currentPauseIntervalId(uow, recording.id) : undefined;
 
+    // Every write of the transition, then one batch: one round trip on MySQL.
+    const update = updateRecordingStateStatement(uow, recording, rule.to, at, request.changes);
+    const writes: SqlStatement[] = [update];
     const result: TransitionResult = { previousState, activeHolds: request.activeHolds };
-    if (request.releaseHolds) await releaseHolds(uow, request.releaseHolds.holds, request.releaseHolds.by, request.releaseHolds.kind, at);
-    if (previousState === PAUSED && rule.to !== PAUSED) await closePauseInterval(uow, recording, at);
-    if (previousState !== PAUSED && rule.to === PAUSED) result.interval = await openPauseInterval(uow, recording, effectiveAt);
+    if (request.releaseHolds) writes.push(...releaseHolds(uow, request.releaseHolds.holds, request.releaseHolds.by, request.releaseHolds.kind, at));
+    if (previousState === PAUSED && rule.to !== PAUSED) writes.push(closePauseInterval(uow, recording, at));
+    if (previousState !== PAUSED && rule.to === PAUSED) {
+      const opened = openPauseInterval(uow, recording, effectiveAt);
+      result.interval = opened.interval;
+      writes.push(opened.statement);
+    }
     if (request.addHold) {
-      // Every active hold belongs to the open interval, so only a hold-less PAUSED row (never written) needs the lookup.
-      const intervalId = result.interval?.id ?? request.activeHolds[0]?.intervalId ?? (await currentPauseIntervalId(uow, recording.id));
+      const intervalId = result.interval?.id ?? knownIntervalId ?? lookedUpIntervalId;
       if (!intervalId) throw new Error(`paused recording ${recording.id} has no open pause interval`);
-      result.hold = await addHold(uow, recording.id, intervalId, request.addHold, at);
+      const added = addHold(uow, recording.id, intervalId, request.addHold, at);
+      result.hold = added.hold;
+      writes.push(added.statement);
     }
     if (result.hold) result.activeHolds = [...request.activeHolds, result.hold];
 
     if (request.audit) {
-      await this.audit.append(uow, {
-        actor: request.actor,
-        action: request.audit.action,
-        targetType: request.audit.targetType ?? "RECORDING",
-        targetId: request.audit.targetId ?? recording.id,
-        details: request.audit.details(recording, result),
-        requestId: request.audit.requestId,
-      });
+      writes.push(
+        this.audit.appendStatement(uow, {
+          actor: request.actor,
+          action: request.audit.action,
+          targetType: request.audit.targetType ?? "RECORDING",
+          targetId: request.audit.targetId ?? recording.id,
+          details: request.audit.details(recording, result),
+          requestId: request.audit.requestId,
+        }),
+      );
     }
+    const [updated] = await uow.sqlBatch(writes);
+    assertUpdated(updated, recording);
     this.events.stateChanged(uow, stateChangedEvent(recording, previousState, request.actor?.userId ?? null, request.source, result.activeHolds, at, effectiveAt));
     if (request.timeline) this.events.timelineChanged(uow, timelineEvent(request.timeline, recording, at));
     return result;

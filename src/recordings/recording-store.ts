@@ -1,4 +1,5 @@
 import { newId } from "../common/ids";
+import type { SqlResult, SqlStatement } from "../database/raw-sql";
 import { dbTime, fromDbTime } from "../database/sql-time";
 import { ConcurrentModificationError, UnitOfWork } from "../database/transaction";
 import type { CustomerTimelineChangedEvent, HoldSnapshot, RecordingStateChangedEvent, TimelineChangeKind } from "../events/topics";
@@ -15,9 +16,7 @@ import { RecordingEntity } from "./recording.entity";
 
 type Row = Record<string, unknown>;
 
-const execute = (uow: UnitOfWork, sql: string, parameters: unknown[]) => uow.sql(sql, parameters);
-
-const select = async (uow: UnitOfWork, sql: string, parameters: unknown[]) => (await execute(uow, sql, parameters)).records;
+const select = async (uow: UnitOfWork, sql: string, parameters: unknown[]) => (await uow.sql(sql, parameters)).records;
 
 const RECORDING_COLUMNS = [
   "id",
@@ -146,9 +145,10 @@ const updateSqlCache = new Map<string, string>();
 
 /**
  * Moves the recording to `state` and bumps its sequence, but only if nobody else changed it since it was
- * read: UPDATE … WHERE id = ? AND sequence = ?. Zero affected rows means a lost race, and the unit is retried.
+ * read: UPDATE … WHERE id = ? AND sequence = ?. The caller runs the statement and checks `updated` (zero
+ * rows means a lost race, and the unit is retried); `recording` already carries the new state.
  */
-export async function updateRecordingState(uow: UnitOfWork, recording: RecordingEntity, state: RecordingState, at: Date, changes: RecordingChanges = {}): Promise<void> {
+export function updateRecordingStateStatement(uow: UnitOfWork, recording: RecordingEntity, state: RecordingState, at: Date, changes: RecordingChanges = {}): SqlStatement {
   const names = Object.keys(changes).sort() as (keyof RecordingChanges)[];
   const cacheKey = `${uow.dialect}:${names.join(",")}`;
   let sql = updateSqlCache.get(cacheKey);
@@ -161,11 +161,15 @@ export async function updateRecordingState(uow: UnitOfWork, recording: Recording
     const value = changes[name];
     return DATE_COLUMNS.has(name) && value instanceof Date ? dbTime(value) : (value ?? null);
   });
-  const result = await execute(uow, sql, [state, dbTime(at), ...values, recording.id, recording.sequence]);
-  if (result.affected !== 1) throw new ConcurrentModificationError(`recording ${recording.id}`);
+  const statement = { text: sql, values: [state, dbTime(at), ...values, recording.id, recording.sequence] };
   Object.assign(recording, changes, { state, sequence: recording.sequence + 1, updatedAt: at });
+  return statement;
 }
 
+/** Throws (and so retries the unit) unless the conditional UPDATE found its row. */
+export function assertUpdated(result: SqlResult, recording: RecordingEntity): void {
+  if (result.affected !== 1) throw new ConcurrentModificationError(`recording ${recording.id}`);
+}
 
 export const offsetMs = (recording: RecordingEntity, at: Date) => Math.max(0, at.getTime() - recording.startedAt.getTime());
 
@@ -173,7 +177,7 @@ const INSERT_INTERVAL = dialectCache(
   () => `INSERT INTO "pause_intervals" ("id", "recordingId", "startedAt", "endedAt", "startOffsetMs", "endOffsetMs") VALUES (?, ?, ?, NULL, ?, NULL)`,
 );
 
-export async function openPauseInterval(uow: UnitOfWork, recording: RecordingEntity, at: Date): Promise<PauseIntervalEntity> {
+export function openPauseInterval(uow: UnitOfWork, recording: RecordingEntity, at: Date): { interval: PauseIntervalEntity; statement: SqlStatement } {
   const interval = Object.assign(new PauseIntervalEntity(), {
     id: newId(),
     recordingId: recording.id,
@@ -182,14 +186,13 @@ export async function openPauseInterval(uow: UnitOfWork, recording: RecordingEnt
     startOffsetMs: offsetMs(recording, at),
     endOffsetMs: null,
   });
-  await execute(uow, INSERT_INTERVAL(uow), [interval.id, interval.recordingId, dbTime(at), interval.startOffsetMs]);
-  return interval;
+  return { interval, statement: { text: INSERT_INTERVAL(uow), values: [interval.id, interval.recordingId, dbTime(at), interval.startOffsetMs] } };
 }
 
 const CLOSE_INTERVAL = dialectCache(() => `UPDATE "pause_intervals" SET "endedAt" = ?, "endOffsetMs" = ? WHERE "recordingId" = ? AND "endedAt" IS NULL`);
 
-export async function closePauseInterval(uow: UnitOfWork, recording: RecordingEntity, at: Date): Promise<void> {
-  await execute(uow, CLOSE_INTERVAL(uow), [dbTime(at), offsetMs(recording, at), recording.id]);
+export function closePauseInterval(uow: UnitOfWork, recording: RecordingEntity, at: Date): SqlStatement {
+  return { text: CLOSE_INTERVAL(uow), values: [dbTime(at), offsetMs(recording, at), recording.id] };
 }
 
 const CURRENT_INTERVAL_ID = dialectCache(() => `SELECT "id" FROM "pause_intervals" WHERE "recordingId" = ? AND "endedAt" IS NULL ORDER BY "startedAt" DESC LIMIT 1`);
@@ -214,7 +217,7 @@ const INSERT_HOLD = dialectCache(
     `VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?)`,
 );
 
-export async function addHold(uow: UnitOfWork, recordingId: string, intervalId: string, hold: NewHold, at: Date): Promise<PauseHoldEntity> {
+export function addHold(uow: UnitOfWork, recordingId: string, intervalId: string, hold: NewHold, at: Date): { hold: PauseHoldEntity; statement: SqlStatement } {
   const entity = Object.assign(new PauseHoldEntity(), {
     id: newId(),
     recordingId,
@@ -226,25 +229,15 @@ export async function addHold(uow: UnitOfWork, recordingId: string, intervalId: 
     releaseKind: null,
     activeKey: activeHoldKey(recordingId, hold.holderId, hold.holdKey),
   });
-  await execute(uow, INSERT_HOLD(uow), [
-    entity.id,
-    recordingId,
-    intervalId,
-    hold.holderId,
-    hold.holdKey,
-    hold.reason,
-    hold.source,
-    dbTime(at),
-    entity.activeKey,
-  ]);
-  return entity;
+  const values = [entity.id, recordingId, intervalId, hold.holderId, hold.holdKey, hold.reason, hold.source, dbTime(at), entity.activeKey];
+  return { hold: entity, statement: { text: INSERT_HOLD(uow), values } };
 }
 
-export async function releaseHolds(uow: UnitOfWork, holds: PauseHoldEntity[], by: string | null, kind: HoldReleaseKind, at: Date): Promise<void> {
-  if (holds.length === 0) return;
+export function releaseHolds(uow: UnitOfWork, holds: PauseHoldEntity[], by: string | null, kind: HoldReleaseKind, at: Date): SqlStatement[] {
+  if (holds.length === 0) return [];
   let sql = `UPDATE "pause_holds" SET "releasedAt" = ?, "releasedById" = ?, "releaseKind" = ?, "activeKey" = NULL WHERE "id" IN (${holds.map(() => "?").join(", ")})`;
   if (uow.dialect === "mysql") sql = sql.replace(/"/g, "`");
-  await execute(uow, sql, [dbTime(at), by, kind, ...holds.map((h) => h.id)]);
+  return [{ text: sql, values: [dbTime(at), by, kind, ...holds.map((h) => h.id)] }];
 }
 
 export const holdSnapshot = (hold: PauseHoldEntity): HoldSnapshot => ({
