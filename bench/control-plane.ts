@@ -1,11 +1,12 @@
 /**
  * The control plane at speed, side by side in one run (npm run bench:control). Servers run in their own
  * processes; this process is the load generator (real sockets, real HTTP):
- *  (a) fan-out: broadcast (N sockets watching one recording) and selective (1,000 agents each watching their
- *      own call), callvault against a bare graphql-ws + graphql-js server with the same schema shape;
+ *  (a) fan-out: broadcast (N sockets watching one recording) and selective (N agents each watching their
+ *      own call; N = 1,000 and 5,000), callvault against a bare graphql-ws + graphql-js server with the same schema shape;
  *  (b) pause→CHANGE latency, open loop at 200 pause/resume ops/s with 1,000 agents subscribed, every event
  *      checked for delivery in sequence order;
- *  (c) pause+resume pairs/s against a raw-driver script making the same writes, with 0 and 5,000 subscribers.
+ *  (c) pause+resume pairs/s against a raw-driver script making the same writes, with 0 and 5,000 subscribers;
+ *      the bare server's pairs/s under the same load show what HTTP + GraphQL alone allow on this machine.
  * Options (env): BENCH_DB=sqlite|mysql://root@127.0.0.1:3306 (default sqlite), BENCH_QUICK=1 (fewer events),
  * BENCH_ONLY=a,b,c, BENCH_PROFILE_DIR=dir (a V8 CPU profile of each server process).
  */
@@ -95,7 +96,8 @@ async function broadcast(server: Server, agents: Agents, sockets: number, events
 }
 
 async function selective(server: Server, agents: Agents, events: number, concurrency = 16) {
-  const subs = await Subscribers.open(server.target, AGENTS, (i) => ({ token: server.target.agents[i].token, variables: { agentId: server.target.agents[i].id } }));
+  const watching = server.target.agents.length;
+  const subs = await Subscribers.open(server.target, watching, (i) => ({ token: server.target.agents[i].token, variables: { agentId: server.target.agents[i].id } }));
   let delivered = 0;
   subs.onChange = () => delivered++;
   const cpu0 = await server.cpuMs();
@@ -103,7 +105,7 @@ async function selective(server: Server, agents: Agents, events: number, concurr
   let issued = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async (_, w) => {
-      for (let i = w; issued < events; i = (i + concurrency) % AGENTS) {
+      for (let i = w; issued < events; i = (i + concurrency) % watching) {
         issued++;
         await agents.toggle(i);
       }
@@ -206,19 +208,21 @@ async function main() {
       const b = results.bare;
       rows.push(`| broadcast, ${fmt(sockets)} sockets on one recording | ${fmt(median(c.dps))}/s, p99 ${fmt(median(c.p99))} ms, ${fmt(median(c.cpu), 1)} µs CPU/delivery | ${fmt(median(b.dps))}/s, p99 ${fmt(median(b.p99))} ms, ${fmt(median(b.cpu), 1)} µs | ${fmt(median(c.dps) / median(b.dps), 2)} |`);
     }
-    const sel: Record<string, { dps: number[]; cpu: number[] }> = { callvault: { dps: [], cpu: [] }, bare: { dps: [], cpu: [] } };
-    for (let r = 0; r < repeats; r++) {
-      for (const [name, script] of [["callvault", "callvault-server.js"], ["bare", "reference-server.js"]] as const) {
-        const server = await startServer(name, script, [String(AGENTS), DB]);
-        const result = await selective(server, new Agents(server.target), QUICK ? 1000 : 2000);
-        sel[name].dps.push(result.deliveriesPerSecond);
-        sel[name].cpu.push(result.serverCpuUsPerDelivery);
-        await stop(server);
+    for (const sockets of QUICK ? [AGENTS] : [AGENTS, 5000]) {
+      const sel: Record<string, { dps: number[]; cpu: number[] }> = { callvault: { dps: [], cpu: [] }, bare: { dps: [], cpu: [] } };
+      for (let r = 0; r < repeats; r++) {
+        for (const [name, script] of [["callvault", "callvault-server.js"], ["bare", "reference-server.js"]] as const) {
+          const server = await startServer(name, script, [String(sockets), DB]);
+          const result = await selective(server, new Agents(server.target), QUICK ? 1000 : 2000);
+          sel[name].dps.push(result.deliveriesPerSecond);
+          sel[name].cpu.push(result.serverCpuUsPerDelivery);
+          await stop(server);
+        }
       }
+      rows.push(
+        `| selective, ${fmt(sockets)} agents each watching their own call | ${fmt(median(sel.callvault.dps))}/s, ${fmt(median(sel.callvault.cpu))} µs CPU/delivery | ${fmt(median(sel.bare.dps))}/s, ${fmt(median(sel.bare.cpu))} µs | ${fmt(median(sel.callvault.dps) / median(sel.bare.dps), 2)} |`,
+      );
     }
-    rows.push(
-      `| selective, 1,000 agents each watching their own call | ${fmt(median(sel.callvault.dps))}/s, ${fmt(median(sel.callvault.cpu))} µs CPU/delivery | ${fmt(median(sel.bare.dps))}/s, ${fmt(median(sel.bare.cpu))} µs | ${fmt(median(sel.callvault.dps) / median(sel.bare.dps), 2)} |`,
-    );
     console.log("(a) fan-out (deliveries/s; server CPU per delivery)\n| measurement | callvault | bare graphql-ws + graphql-js | ratio |\n|---|---|---|---|");
     for (const row of rows) console.log(row);
     console.log();
@@ -232,9 +236,13 @@ async function main() {
   if (ONLY.has("c")) {
     const clients = DB.startsWith("mysql") ? 16 : 64;
     const seconds = QUICK ? 4 : 8;
-    const runs: Record<string, number[]> = { raw: [], zero: [], many: [] };
+    const runs: Record<string, number[]> = { raw: [], zero: [], many: [], bare: [] };
     for (let r = 0; r < repeats; r++) {
       runs.raw.push(await raw(clients, seconds));
+      // The floor of any GraphQL-over-HTTP server here: the bare one, no database, same load generator.
+      const bare = await startServer("bare", "reference-server.js", [String(AGENTS), DB]);
+      runs.bare.push(await throughput(bare, new Agents(bare.target), clients, seconds, 0));
+      await stop(bare);
       for (const [label, subscribers] of [["zero", 0], ["many", 5000]] as const) {
         const server = await startServer("callvault", "callvault-server.js", [String(AGENTS), DB]);
         runs[label].push(await throughput(server, new Agents(server.target), clients, seconds, subscribers));
@@ -245,6 +253,7 @@ async function main() {
     console.log(`(c) pause+resume pairs/s, ${clients} clients\n| subscribers | callvault | raw driver, same writes | ratio |\n|---|---|---|---|`);
     console.log(`| 0 | ${fmt(median(runs.zero))} | ${fmt(rawPairs)} | ${fmt(median(runs.zero) / rawPairs, 2)} |`);
     console.log(`| 5,000 | ${fmt(median(runs.many))} | ${fmt(rawPairs)} | ${fmt(median(runs.many) / rawPairs, 2)} |`);
+    console.log(`| 0, the bare graphql-ws + graphql-js server (no database, no auth) | ${fmt(median(runs.bare))} | ${fmt(rawPairs)} | ${fmt(median(runs.bare) / rawPairs, 2)} |`);
   }
 }
 
