@@ -3,7 +3,11 @@
  * its holds read and locked in one statement, the conditional UPDATE, the pause interval, the hold, the audit
  * entry), each pause and each resume its own transaction, straight through mysql2 (a pool of N clients) or
  * better-sqlite3 (N loops on the one connection), on callvault's own schema. No HTTP, GraphQL, auth or events.
- * Arguments: "sqlite" | mysql://server, clients, seconds. Prints JSON { pairs, seconds, pairsPerSecond }.
+ * With "chained" the audit entry is chained in the same transaction, the way the issue's reference (and callvault
+ * before its sequencer) did it: the head row read FOR UPDATE, the entry hashed over the previous hash, inserted
+ * with its position and hashes, the head moved. Without it the entry is inserted unchained and nothing ever
+ * chains it (callvault's sequencer does that work besides).
+ * Arguments: "sqlite" | mysql://server, clients, seconds, ["chained"]. Prints JSON { pairs, seconds, pairsPerSecond }.
  */
 import "reflect-metadata";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -12,6 +16,7 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { createConnection, createPool } from "mysql2/promise";
+import { hashAuditEntry } from "../../src/audit/audit-hash";
 import { openDataSource } from "../../src/database/data-source";
 
 const at = () => new Date().toISOString().replace("T", " ").replace("Z", "");
@@ -23,6 +28,9 @@ const ADD_HOLD = `INSERT INTO pause_holds (id, recordingId, intervalId, holderId
 const RELEASE_HOLD = `UPDATE pause_holds SET releasedAt = ?, releasedById = ?, releaseKind = 'RESUMED', activeKey = NULL WHERE id = ?`;
 const CLOSE_INTERVAL = `UPDATE pause_intervals SET endedAt = ?, endOffsetMs = ? WHERE recordingId = ? AND endedAt IS NULL`;
 const AUDIT = `INSERT INTO audit_entries (id, position, occurredAt, actorId, actorRoles, action, targetType, targetId, details, requestId, prevHash, hash) VALUES (?, NULL, ?, ?, '["AGENT"]', ?, 'RECORDING', ?, ?, ?, NULL, NULL)`;
+const HEAD = `SELECT position, hash FROM audit_head WHERE id = 1`;
+const CHAINED_AUDIT = `INSERT INTO audit_entries (id, position, occurredAt, actorId, actorRoles, action, targetType, targetId, details, requestId, prevHash, hash) VALUES (?, ?, ?, ?, '["AGENT"]', ?, 'RECORDING', ?, ?, ?, ?, ?)`;
+const MOVE_HEAD = `UPDATE audit_head SET position = ?, hash = ? WHERE id = 1`;
 const SEED = `INSERT INTO recordings (id, callId, customerId, agentId, state, sequence, startedAt, endedAt, durationMs, sizeBytes, sha256, deletedAt, deletedById, deletionReason, updatedAt) VALUES (?, ?, ?, ?, 'RECORDING', 1, ?, NULL, NULL, NULL, NULL, NULL, NULL, NULL, ?)`;
 
 type Run = (sql: string, params: unknown[]) => Promise<{ rows: Record<string, unknown>[]; affected: number }>;
@@ -42,12 +50,23 @@ async function transition(run: Run, recordingId: string, agentId: string): Promi
     await run(RELEASE_HOLD, [now, agentId, holdId]);
     await run(CLOSE_INTERVAL, [now, 2000, recordingId]);
   }
-  const details = JSON.stringify({ agentId, state: pausing ? "PAUSED" : "RECORDING", sequence: Number(sequence) + 1 });
-  await run(AUDIT, [auditId(), now, agentId, pausing ? "RECORDING_PAUSED" : "RECORDING_RESUMED", recordingId, details, randomUUID()]);
+  const detailsObject = { agentId, state: pausing ? "PAUSED" : "RECORDING", sequence: Number(sequence) + 1 };
+  const details = JSON.stringify(detailsObject);
+  const action = pausing ? "RECORDING_PAUSED" : "RECORDING_RESUMED";
+  const requestId = randomUUID();
+  if (!chained) return void (await run(AUDIT, [auditId(), now, agentId, action, recordingId, details, requestId]));
+  const head = (await run(HEAD, [])).rows[0] as { position: number; hash: string };
+  const position = Number(head.position) + 1;
+  const hash = hashAuditEntry({ position, occurredAt: new Date(`${now}Z`), actorId: agentId, actorRoles: ["AGENT"], action, targetType: "RECORDING", targetId: recordingId, details: detailsObject, requestId, prevHash: head.hash });
+  await run(CHAINED_AUDIT, [auditId(), position, now, agentId, action, recordingId, details, requestId, head.hash, hash]);
+  await run(MOVE_HEAD, [position, hash]);
 }
 
+let chained = false;
+
 async function main() {
-  const [databaseArg = "sqlite", clientsArg = "64", secondsArg = "8"] = process.argv.slice(2);
+  const [databaseArg = "sqlite", clientsArg = "64", secondsArg = "8", mode = ""] = process.argv.slice(2);
+  chained = mode === "chained";
   const clients = Number(clientsArg);
   const seconds = Number(secondsArg);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "callvault-raw-"));
@@ -76,7 +95,7 @@ async function main() {
       try {
         await connection.beginTransaction();
         await work(async (sql, params) => {
-          const [result] = await connection.query(sql.includes("LEFT JOIN") ? `${sql} FOR UPDATE` : sql, params);
+          const [result] = await connection.query(sql.includes("LEFT JOIN") || sql === HEAD ? `${sql} FOR UPDATE` : sql, params);
           return Array.isArray(result) ? { rows: result as Record<string, unknown>[], affected: 0 } : { rows: [], affected: (result as { affectedRows: number }).affectedRows };
         });
         await connection.commit();
@@ -115,6 +134,7 @@ async function main() {
     };
     close = async () => db.close();
   }
+  await transactionOf((run) => run(`INSERT INTO audit_head (id, position, hash) VALUES (1, 0, ?)`, ["0".repeat(64)]).then(() => undefined));
   for (const { recordingId, agentId } of ids) {
     await transactionOf((run) => run(SEED, [recordingId, randomUUID(), randomUUID(), agentId, at(), at()]).then(() => undefined));
   }

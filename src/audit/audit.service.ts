@@ -43,8 +43,20 @@ export interface AuditVerification {
 const VERIFY_BATCH = 500;
 const VERIFY_FLUSH_WAIT_MS = 2000;
 
-/** 12 hex digits of milliseconds, then 24 random: sorts by insertion time, unique without a shared counter. */
-const auditEntryId = (at: Date) => at.getTime().toString(16).padStart(12, "0") + randomBytes(12).toString("hex");
+/**
+ * 12 hex digits of milliseconds, 8 of a counter, then 16 random: unique without a shared counter, and within
+ * one process strictly increasing in creation order. The sequencer chains in id order, so the entries of one
+ * recording (created under its row lock, often in the same millisecond when commits are grouped) are chained
+ * in the order of its changes.
+ */
+let lastMs = 0;
+let counter = 0;
+function auditEntryId(at: Date): string {
+  const ms = Math.max(at.getTime(), lastMs);
+  counter = ms === lastMs ? counter + 1 : 0;
+  lastMs = ms;
+  return ms.toString(16).padStart(12, "0") + counter.toString(16).padStart(8, "0") + randomBytes(8).toString("hex");
+}
 
 const INSERT_ENTRY =
   `INSERT INTO "audit_entries" ("id", "position", "occurredAt", "actorId", "actorRoles", "action", "targetType", "targetId", "details", "requestId", "prevHash", "hash") ` +

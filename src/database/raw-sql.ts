@@ -1,4 +1,4 @@
-import type { DataSource, QueryRunner } from "typeorm";
+import { DataSource, QueryFailedError, QueryRunner } from "typeorm";
 import { isMysql } from "./data-source";
 
 export type SqlRow = Record<string, unknown>;
@@ -33,19 +33,26 @@ interface SqliteDatabase {
 const sqliteStatements = new WeakMap<SqliteDatabase, Map<string, SqliteStatement>>();
 
 function runSqlite(database: SqliteDatabase, sql: string, values: unknown[]): SqlResult {
-  const cache = sqliteStatements.get(database) ?? sqliteStatements.set(database, new Map()).get(database)!;
-  let statement = cache.get(sql);
-  if (!statement) {
-    statement = database.prepare(sql);
-    cache.set(sql, statement);
+  try {
+    const cache = sqliteStatements.get(database) ?? sqliteStatements.set(database, new Map()).get(database)!;
+    let statement = cache.get(sql);
+    if (!statement) {
+      statement = database.prepare(sql);
+      cache.set(sql, statement);
+    }
+    return statement.reader ? { records: statement.all(...values), affected: 0 } : { records: [], affected: statement.run(...values).changes };
+  } catch (error) {
+    throw failed(sql, values, error);
   }
-  return statement.reader ? { records: statement.all(...values), affected: 0 } : { records: [], affected: statement.run(...values).changes };
 }
+
+/** The driver's error as TypeORM reports it (the statement in the message, `driverError` for codes): logs and retries read it. */
+const failed = (sql: string, values: unknown[], error: unknown) => new QueryFailedError(sql, values, error as Error);
 
 function runMysql(connection: MysqlCallbackConnection, sql: string, values: unknown[]): Promise<SqlResult> {
   return new Promise((resolve, reject) =>
     connection.query(sql, values, (error, result) => {
-      if (error) return reject(error);
+      if (error) return reject(failed(sql, values, error));
       if (Array.isArray(result)) return resolve({ records: result as SqlRow[], affected: 0 });
       resolve({ records: [], affected: (result as { affectedRows: number }).affectedRows });
     }),
@@ -77,7 +84,7 @@ export async function runnerSqlBatch(runner: QueryRunner, statements: SqlStateme
   const values = statements.flatMap((statement) => statement.values);
   return new Promise((resolve, reject) =>
     connection.query(text, values, (error, results) => {
-      if (error) return reject(error);
+      if (error) return reject(failed(text, values, error));
       resolve((results as unknown[]).slice(begin ? 1 : 0).map((result) => (Array.isArray(result) ? { records: result as SqlRow[], affected: 0 } : { records: [], affected: (result as { affectedRows: number }).affectedRows })));
     }),
   );
