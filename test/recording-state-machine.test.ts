@@ -131,3 +131,29 @@ describe("the recording state machine", () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe("a transition's writes are one unit", () => {
+  it("writes nothing when its last write (the audit entry) fails: state, sequence, holds and intervals stay as they were", async () => {
+    const { recordingId } = await startCall(t, s);
+    const before = await recordings().findOneByOrFail({ id: recordingId });
+    const holds = () => t.app.services.dataSource.getRepository(PauseHoldEntity).count({ where: { recordingId } });
+    const dataSource = t.app.services.dataSource;
+    // Every statement before it (the state, the pause interval, the hold) runs first in the same batch.
+    await dataSource.query("ALTER TABLE audit_entries RENAME TO audit_entries_away");
+    try {
+      const response = await gql(t.url, PAUSE, { input: { recordingId } }, s.agent.token);
+      expect(codesOf(response)).toEqual(["INTERNAL_SERVER_ERROR"]);
+    } finally {
+      await dataSource.query("ALTER TABLE audit_entries_away RENAME TO audit_entries");
+    }
+    const after = await recordings().findOneByOrFail({ id: recordingId });
+    expect({ state: after.state, sequence: after.sequence }).toEqual({ state: before.state, sequence: before.sequence });
+    expect(await holds()).toBe(0);
+    const intervals = await dataSource.query("SELECT COUNT(*) AS n FROM pause_intervals WHERE recordingId = ?", [recordingId]);
+    expect(Number(intervals[0].n)).toBe(0);
+
+    // And the same pause goes through once the table is back.
+    expect((await gql(t.url, PAUSE, { input: { recordingId } }, s.agent.token)).errors).toBeUndefined();
+    expect((await recordings().findOneByOrFail({ id: recordingId })).sequence).toBe(before.sequence + 1);
+  });
+});
