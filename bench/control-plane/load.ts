@@ -20,7 +20,8 @@ export interface Delivery {
 /** Real sockets speaking graphql-transport-ws; each CHANGE is reported with its arrival time. */
 export class Subscribers {
   private readonly sockets: WebSocket[] = [];
-  onChange: (delivery: Delivery) => void = () => undefined;
+  /** When unset (the throughput runs), CHANGE messages are received but not parsed: the generator shares the cores. */
+  onChange: ((delivery: Delivery) => void) | undefined;
 
   static async open(target: BenchTarget, count: number, watch: (i: number) => { token: string; variables: Record<string, string> }): Promise<Subscribers> {
     const subscribers = new Subscribers();
@@ -36,13 +37,17 @@ export class Subscribers {
       this.sockets.push(socket);
       socket.on("error", reject);
       socket.on("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${watch.token}` } })));
+      let subscribed = false;
       socket.on("message", (data) => {
+        if (subscribed && !this.onChange) return;
         const message = JSON.parse(data.toString());
         if (message.type === "connection_ack") socket.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: SUBSCRIPTION, variables: watch.variables } }));
         else if (message.type === "next") {
           const change = message.payload.data?.recordingStateChanged;
-          if (change?.kind === "SNAPSHOT") resolve();
-          else if (change) this.onChange({ socket: index, recordingId: change.recordingId, sequence: change.sequence, at: performance.now() });
+          if (change?.kind === "SNAPSHOT") {
+            subscribed = true;
+            resolve();
+          } else if (change) this.onChange?.({ socket: index, recordingId: change.recordingId, sequence: change.sequence, at: performance.now() });
         } else if (message.type === "error") reject(new Error(JSON.stringify(message.payload)));
       });
     });
