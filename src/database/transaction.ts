@@ -118,10 +118,10 @@ export class TransactionRunner {
       const { begun } = beginWithFirstStatement(runner);
       try {
         const result = await fn(runner.manager);
-        if (begun()) await runner.query("COMMIT");
+        if (begun()) await runnerSql(runner, "COMMIT", []);
         return result;
       } catch (error) {
-        if (begun()) await runner.query("ROLLBACK").catch(() => undefined);
+        if (begun()) await runnerSql(runner, "ROLLBACK", []).catch(() => undefined);
         throw error;
       } finally {
         transactionState.isTransactionActive = false;
