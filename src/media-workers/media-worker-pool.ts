@@ -6,10 +6,15 @@ import type { Mp3Summary } from "../media/mp3-encoder";
 import type { PauseBehavior, PauseOutcome, PauseSpan } from "../media/pause-cutter";
 import { FrameBatchWriter } from "./frame-batch";
 import { PIPELINE_WORKER_FILE } from "./pipeline-worker";
-import type { ControlCommand, FrameRejection, PipelineBatch, PipelineReply, PipelineWorkerData, SessionReport } from "./pipeline-protocol";
+import { COUNT_FIELDS, ControlCommand, FrameRejection, PipelineBatch, PipelineReply, PipelineWorkerData, SessionReport } from "./pipeline-protocol";
 
-/** Frames wait at most this long on the event loop before crossing to their worker, so a batch holds many calls. */
-const FLUSH_INTERVAL_MS = 10;
+/**
+ * Frames wait at most this long on the event loop before crossing to their worker, so a batch holds many calls:
+ * each batch costs the event loop a postMessage and a reply to receive. A frame's period: every live call has
+ * a frame of each track in nearly every batch, and audio is held back far longer than this (mixer, pause cutter).
+ */
+const FLUSH_INTERVAL_MS = 20;
+const NO_REJECTIONS: readonly FrameRejection[] = [];
 
 const SOURCE_LOADER = path.join(__dirname, "load-ts-worker.cjs");
 
@@ -142,12 +147,15 @@ export class RemotePipeline {
     this.worker.release(this.session);
   }
 
-  /** @internal PoolWorker delivers the worker's results here. */
+  /** @internal PoolWorker delivers the worker's frame verdicts here, before the batch's reports. */
+  counted(accepted: number, dropped: number, rejected: number): void {
+    if (!this.failure) this.listener.frames({ accepted, dropped, rejected }, NO_REJECTIONS);
+  }
+
+  /** @internal PoolWorker delivers the worker's other results here. */
   receive(report: SessionReport): void {
     if (this.failure) return;
-    if (report.accepted + report.dropped + report.rejected > 0) {
-      this.listener.frames({ accepted: report.accepted, dropped: report.dropped, rejected: report.rejected }, report.rejections);
-    }
+    if (report.rejections.length > 0) this.listener.frames({ accepted: 0, dropped: 0, rejected: 0 }, report.rejections);
     for (const { span, outcome } of report.pauses) this.listener.pause(span, outcome);
     if (report.mp3) this.listener.mp3(report.mp3);
     if (report.failed !== null) this.fail(new MediaPipelineError(`the media pipeline of ${this.label} failed: ${report.failed}`));
@@ -247,6 +255,8 @@ class PoolWorker {
 
   private onReply(reply: PipelineReply): void {
     this.pending--;
+    const counts = reply.counts;
+    for (let i = 0; i < counts.length; i += COUNT_FIELDS) this.calls.get(counts[i])?.counted(counts[i + 1], counts[i + 2], counts[i + 3]);
     for (const report of reply.reports) {
       const call = this.calls.get(report.session);
       if (!call) continue;
