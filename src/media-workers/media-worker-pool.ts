@@ -38,6 +38,8 @@ export class MediaPipelineError extends Error {
 export interface MediaWorkerPoolOptions {
   /** Worker threads; each call is pinned to one for its whole life. */
   size: number;
+  /** Nice levels below the event loop (see PipelineWorkerData); 0 when absent. */
+  niceness?: number;
   log: (message: string, error?: unknown) => void;
   /** Fault injection for the crash tests (see PipelineWorkerData). */
   crashOnPause?: boolean;
@@ -94,7 +96,7 @@ export class MediaWorkerPool {
   }
 
   private spawn(index: number): PoolWorker {
-    const data: PipelineWorkerData = { entry: this.script.entry, crashOnPause: this.options.crashOnPause ?? false };
+    const data: PipelineWorkerData = { entry: this.script.entry, crashOnPause: this.options.crashOnPause ?? false, niceness: this.options.niceness ?? 0 };
     const worker = new PoolWorker(index, new Worker(this.script.file, { workerData: data }), (crashed, cause, calls) => {
       if (this.slots[index] === crashed) this.slots[index] = undefined;
       this.options.log(`media worker ${index} (thread ${crashed.threadId}) crashed; its ${calls.length} live call(s) failed: ${calls.join(", ") || "none"}`, cause);

@@ -57,4 +57,11 @@ export interface PipelineWorkerData {
   entry?: string;
   /** Fault injection for the crash tests: the worker dies (uncaught exception) when it is handed a pause. */
   crashOnPause: boolean;
+  /**
+   * How many nice levels below the event loop the worker runs (Linux; MEDIA_WORKER_NICENESS). When the cores are
+   * short the kernel then serves the event loop first: it answers sockets and requests and must stay prompt,
+   * while a call's audio waits in the pipeline's hold-back anyway (hundreds of ms). The price is that other
+   * processes on the machine at the normal priority also come first.
+   */
+  niceness: number;
 }

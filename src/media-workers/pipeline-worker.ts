@@ -10,20 +10,15 @@ import type { PipelineBatch, PipelineReply, PipelineWorkerData } from "./pipelin
  */
 export const PIPELINE_WORKER_FILE = __filename;
 
-/**
- * How much nicer the workers are than the event loop: when a core is short, the kernel gives it to the event loop
- * first. The event loop answers sockets and requests and must stay prompt (its p99 delay is what an instance
- * is judged by), while a call's audio waits in the pipeline's hold-back anyway (hundreds of ms), so a worker
- * running a few ms later costs nothing. Lowering its own priority is always permitted.
- */
-const WORKER_NICENESS = 5;
 const MAX_NICE = 19;
 
-/** Linux: this thread's own id, which setpriority takes to renice one thread rather than the process. */
-function yieldToEventLoop(): void {
+/** Lowers this thread's priority (see PipelineWorkerData.niceness); lowering one's own is always permitted. */
+function yieldToEventLoop(niceness: number): void {
+  if (niceness <= 0) return;
   try {
+    // Linux: setpriority with this thread's own id renices the thread rather than the process.
     const threadId = Number(readlinkSync("/proc/thread-self").split("/").pop());
-    setPriority(threadId, Math.min(MAX_NICE, getPriority(threadId) + WORKER_NICENESS));
+    setPriority(threadId, Math.min(MAX_NICE, getPriority(threadId) + niceness));
   } catch {
     // Elsewhere (no /proc/thread-self) the workers keep the process's priority.
   }
@@ -34,7 +29,7 @@ function serve(): void {
   const port = parentPort;
   if (!port) throw new Error("pipeline-worker runs as a worker thread (MediaWorkerPool starts it)");
   const settings = workerData as PipelineWorkerData;
-  yieldToEventLoop();
+  yieldToEventLoop(settings.niceness);
   const host = new PipelineHost();
   let queue = Promise.resolve();
   port.on("message", (batch: PipelineBatch) => {
