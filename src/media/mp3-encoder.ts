@@ -33,6 +33,32 @@ type CompiledWasm = Exclude<Parameters<typeof createEncoder>[1], string | ArrayB
 
 let compiledModule: Promise<CompiledWasm> | undefined;
 
+/**
+ * LAME instances of finished calls, kept for the next calls of this thread: instantiating the WebAssembly
+ * (its own memory, its C runtime) costs about as much again as configuring LAME for a call, and calls end
+ * and start all day. Reconfiguring frees the old LAME context and starts a fresh one, so a reused instance
+ * encodes exactly as a new one. Idle instances (about 1 MB each) are dropped after IDLE_INSTANCE_MS.
+ */
+const idleInstances: { lame: WasmMediaEncoder<"audio/mpeg">; since: number }[] = [];
+const MAX_IDLE_INSTANCES = 512;
+const IDLE_INSTANCE_MS = 30_000;
+let idleSweep: NodeJS.Timeout | undefined;
+
+function keepIdle(lame: WasmMediaEncoder<"audio/mpeg">): void {
+  if (idleInstances.length >= MAX_IDLE_INSTANCES) return;
+  idleInstances.push({ lame, since: Date.now() });
+  idleSweep ??= setInterval(() => {
+    // Oldest first: they were pushed in order.
+    const stale = idleInstances.findIndex((idle) => Date.now() - idle.since < IDLE_INSTANCE_MS);
+    idleInstances.splice(0, stale < 0 ? idleInstances.length : stale);
+    if (idleInstances.length === 0) {
+      clearInterval(idleSweep);
+      idleSweep = undefined;
+    }
+  }, IDLE_INSTANCE_MS);
+  idleSweep.unref();
+}
+
 /** Compiling the LAME WebAssembly takes milliseconds; each call's encoder reuses one compiled module. */
 function loadMp3Module(): Promise<CompiledWasm> {
   compiledModule ??= WebAssembly.compile(readFileSync(require.resolve("wasm-media-encoders/wasm/mp3")));
@@ -55,7 +81,8 @@ export class Mp3Encoder {
   private constructor(private readonly lame: WasmMediaEncoder<"audio/mpeg">) {}
 
   static async create(): Promise<Mp3Encoder> {
-    const lame = await createEncoder("audio/mpeg", await loadMp3Module());
+    // The most recently idle instance: the least likely to be dropped as stale next.
+    const lame = idleInstances.pop()?.lame ?? (await createEncoder("audio/mpeg", await loadMp3Module()));
     lame.configure({ channels: 1, sampleRate: SAMPLE_RATE_HZ, bitrate: MP3_BITRATE_KBPS, outputSampleRate: SAMPLE_RATE_HZ });
     return new Mp3Encoder(lame);
   }
@@ -82,6 +109,7 @@ export class Mp3Encoder {
     if (this.summary) return { tail: new Uint8Array(0), summary: this.summary };
     const staged = this.stagedSamples > 0 ? this.encodeStaged() : EMPTY;
     const tail = this.account(concatBytes([staged, this.lame.finalize().slice()]));
+    keepIdle(this.lame);
     this.summary = {
       byteLength: this.byteLength,
       sha256Hex: this.hash.digest("hex"),
