@@ -13,6 +13,7 @@ import type { Viewer } from "../src/auth/viewer";
 import { loadConfig } from "../src/config/config";
 import type { LiveMediaSession } from "../src/ingest/live-media-session";
 import { RecordingState } from "../src/recordings/recording-state";
+import { mainThreadCpuMs } from "./thread-cpu";
 
 export type InstanceRequest =
   | { kind: "start"; env: Record<string, string> }
@@ -30,6 +31,14 @@ export interface InstanceReport {
   recordings: number;
   available: number;
   cpu: number;
+  /** The event loop's own share of `cpu` (the rest is media workers, GC and libuv threads); NaN without /proc. */
+  mainCpu: number;
+  /**
+   * CPU ms since the previous report, of the process and of its main thread: by the time of a report every call
+   * has ended, so this is all the work of the trial, also what a backlog carried past the steady window.
+   */
+  trialCpuMs: number;
+  trialMainCpuMs: number;
   loopDelayP50Ms: number;
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
@@ -47,6 +56,8 @@ export type InstanceReply =
   | { kind: "ok" }
   | { kind: "error"; message: string };
 
+const cpuMs = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1000;
+
 /** The histogram records the time between its timer's ticks, so an idle loop reads as the resolution itself. */
 const LOOP_RESOLUTION_MS = 10;
 const loopDelayMs = (nanoseconds: number) => Math.max(0, nanoseconds / 1e6 - LOOP_RESOLUTION_MS);
@@ -57,6 +68,10 @@ class Instance {
   private cpuAtStart = process.cpuUsage();
   private steadyStart = 0;
   private cpu = 0;
+  private mainCpuAtStart = 0;
+  private mainCpu = NaN;
+  private cpuAtReport = cpuMs(process.cpuUsage());
+  private mainCpuAtReport = mainThreadCpuMs() ?? NaN;
   private sampler: NodeJS.Timeout | undefined;
   private acceptedSamples: [number, number][] = [];
   private workerBacklogMax = 0;
@@ -102,6 +117,7 @@ class Instance {
     this.workerBacklogMax = 0;
     this.steadyStart = Date.now();
     this.cpuAtStart = process.cpuUsage();
+    this.mainCpuAtStart = mainThreadCpuMs() ?? NaN;
     this.loop.enable();
     this.loop.reset();
     this.sampler = setInterval(() => {
@@ -113,8 +129,9 @@ class Instance {
   steadyEnded(): void {
     this.loop.disable();
     clearInterval(this.sampler);
-    const cpu = process.cpuUsage(this.cpuAtStart);
-    this.cpu = (cpu.user + cpu.system) / 1000 / Math.max(1, Date.now() - this.steadyStart);
+    const elapsed = Math.max(1, Date.now() - this.steadyStart);
+    this.cpu = cpuMs(process.cpuUsage(this.cpuAtStart)) / elapsed;
+    this.mainCpu = ((mainThreadCpuMs() ?? NaN) - this.mainCpuAtStart) / elapsed;
   }
 
   async report(): Promise<InstanceReport> {
@@ -123,7 +140,11 @@ class Instance {
     for (const session of this.sessions) {
       if ((await this.app.services.recordings.find(session.recordingId))?.state === RecordingState.AVAILABLE) available++;
     }
+    const [cpuNow, mainCpuNow] = [cpuMs(process.cpuUsage()), mainThreadCpuMs() ?? NaN];
     const report = {
+      trialCpuMs: cpuNow - this.cpuAtReport,
+      trialMainCpuMs: mainCpuNow - this.mainCpuAtReport,
+      mainCpu: this.mainCpu,
       accepted: sum("accepted"),
       dropped: sum("dropped"),
       rejected: sum("rejected"),
@@ -138,6 +159,7 @@ class Instance {
       rssMb: process.memoryUsage().rss / 1e6,
     };
     this.sessions = [];
+    [this.cpuAtReport, this.mainCpuAtReport] = [cpuNow, mainCpuNow];
     return report;
   }
 

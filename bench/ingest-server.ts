@@ -8,6 +8,8 @@
  *   C. two instances, each pinned to its own core, one MySQL and Redis           — target: ≥ 1.8 × B
  * Build and run (from the repository root):
  *   npm run build && npx tsc -p bench/tsconfig.json && node dist/bench/ingest-server.js [trialSeconds=10] [minutesPerSection=3] [sections=ABC]
+ * BENCH_CALLS=n (BENCH_REPEATS=k) plays k trials of n calls per section instead, for CPU per call-second.
+ * MEDIA_WORKER_NICENESS is passed on to the instances.
  * BENCH_MYSQL_URL (default mysql://root@127.0.0.1:3306) and BENCH_REDIS_URL (default redis://127.0.0.1:6379).
  */
 import { ChildProcess, fork } from "node:child_process";
@@ -28,6 +30,9 @@ const ACCEPTABLE_BACKLOG_MS = 200;
 /** Above this the load generator itself was late, and the trial says nothing about the server. */
 const ACCEPTABLE_CLIENT_LAG_P99_MS = 50;
 const MAX_CALLS = 1200;
+/** BENCH_CALLS=n runs BENCH_REPEATS trials of n calls per section instead of searching for the capacity. */
+const FIXED_CALLS = Number(process.env.BENCH_CALLS ?? 0);
+const FIXED_REPEATS = Number(process.env.BENCH_REPEATS ?? 1);
 const MYSQL_URL = process.env.BENCH_MYSQL_URL || "mysql://root@127.0.0.1:3306";
 const REDIS_URL = process.env.BENCH_REDIS_URL || "redis://127.0.0.1:6379";
 
@@ -123,6 +128,8 @@ class Fleet {
           // One gateway user opens every call of the capacity search: the per-user quota must not be what it measures.
           MEDIA_MAX_STREAMS: "10000",
           MEDIA_MAX_STREAMS_PER_USER: "10000",
+          // To compare the workers' priorities (the instance's default otherwise).
+          ...(process.env.MEDIA_WORKER_NICENESS ? { MEDIA_WORKER_NICENESS: process.env.MEDIA_WORKER_NICENESS } : {}),
         };
         mediaUrls.push((await instance.request({ kind: "start", env }, "started")).mediaUrl);
       }
@@ -202,14 +209,25 @@ function format(r: TrialResult): string {
   const pct = (share: number) => `${(share * 100).toFixed(0)}%`;
   const total = (key: "accepted" | "dropped" | "rejected" | "available") => r.reports.reduce((sum, report) => sum + report[key], 0);
   const instances = r.reports
-    .map((report, i) => `#${i}: cpu ${pct(report.cpu)} loop p50 ${report.loopDelayP50Ms.toFixed(1)} p99 ${report.loopDelayP99Ms.toFixed(1)} max ${report.loopDelayMaxMs.toFixed(0)} ms, worker backlog ≤ ${report.workerBacklogMax}, rss ${report.rssMb.toFixed(0)} MB`)
+    .map((report, i) => `#${i}: cpu ${pct(report.cpu)} (loop thread ${pct(report.mainCpu)}) loop p50 ${report.loopDelayP50Ms.toFixed(1)} p99 ${report.loopDelayP99Ms.toFixed(1)} max ${report.loopDelayMaxMs.toFixed(0)} ms, worker backlog ≤ ${report.workerBacklogMax}, rss ${report.rssMb.toFixed(0)} MB`)
     .join("\n             ");
   return (
     `  ${String(r.calls).padStart(4)} calls  frames sent ${r.sent} accepted ${total("accepted")} dropped ${total("dropped")} rejected ${total("rejected")}  AVAILABLE ${total("available")}/${r.calls}` +
     `  backlog ${r.backlogEarlyMs.toFixed(1)} → ${r.backlogLateMs.toFixed(1)} ms/call\n             ${instances}\n` +
+    `             CPU ms per call-second: ${cpuPerCallSecond(r)}\n` +
     `             client cpu ${pct(r.client.cpuShare)} send lag p99 ${r.client.sendLagP99Ms.toFixed(1)} ms  stop→close p50 ${r.client.stopToCloseP50Ms} ms  closes ${JSON.stringify(r.client.closeCodes)}` +
     `  load ${os.loadavg()[0].toFixed(1)}  → ${r.verdict}`
   );
+}
+
+/**
+ * CPU per second of one call: the instances over the whole trial (every frame processed, calls started and
+ * ended: robust to a backlog and to other work on the machine), their event loops alone, and the load generator.
+ */
+function cpuPerCallSecond(r: TrialResult): string {
+  const callSeconds = r.sent / 100; // two tracks of 20 ms frames
+  const sum = (key: "trialCpuMs" | "trialMainCpuMs") => r.reports.reduce((total, report) => total + report[key], 0);
+  return `instances ${(sum("trialCpuMs") / callSeconds).toFixed(2)} (event loop ${(sum("trialMainCpuMs") / callSeconds).toFixed(2)}), load generator ${((r.client.cpuShare * 1000) / r.calls).toFixed(2)}`;
 }
 
 /** Ramps the call count (doubling, then bisecting to within 10 %) inside the time budget; returns the most that kept up. */
@@ -217,6 +235,8 @@ async function section(label: string, specs: InstanceSpec[], firstCalls: number,
   console.log(`\n${label}`);
   const fleet = await Fleet.start(specs);
   try {
+    // Agents are created ahead, so that a fixed-load trial's CPU is the calls' alone.
+    if (FIXED_CALLS > 0) await fleet.users(FIXED_CALLS);
     // Not counted: the first calls start the media workers (thread start, WebAssembly compile) and warm the JIT.
     const warmUp = await runTrial(fleet, Math.min(firstCalls, 20), 3);
     console.log(`  (warm-up, not counted: ${warmUp.calls} calls, ${warmUp.verdict})`);
@@ -233,6 +253,11 @@ async function section(label: string, specs: InstanceSpec[], firstCalls: number,
       console.log(format(result));
       return result.verdict === "keeps up";
     };
+    if (FIXED_CALLS > 0) {
+      // A fixed load, for CPU per call-second: robust to a machine shared with other work, unlike capacity.
+      for (let repeat = 0; repeat < FIXED_REPEATS; repeat++) await trial(FIXED_CALLS);
+      return FIXED_CALLS;
+    }
     let good = 0;
     let bad = Infinity;
     for (let calls = firstCalls; fits() && bad === Infinity && calls <= MAX_CALLS; calls *= 2) {

@@ -173,7 +173,7 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
       isDead: (owner) => presence.isDead(owner),
       staleAfterMs: fleet.instanceStaleAfterMs,
     });
-    const mediaWorkers = new MediaWorkerPool({ size: config.mediaPipeline.workers, log, crashOnPause: faultArmed("media-worker-crash-on-pause") });
+    const mediaWorkers = new MediaWorkerPool({ size: config.mediaPipeline.workers, niceness: config.mediaPipeline.workerNiceness, log, crashOnPause: faultArmed("media-worker-crash-on-pause") });
     const sessions = new MediaSessionRegistry(
       bus,
       media,

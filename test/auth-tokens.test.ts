@@ -197,6 +197,7 @@ describe("configuration", () => {
     ["a fractional number of media workers", { MEDIA_WORKERS: "1.5" }, ["MEDIA_WORKERS"]],
     ["a negative pause guard band", { PAUSE_GUARD_MS: "-1" }, ["PAUSE_GUARD_MS"]],
     ["a pause guard band beyond the hold-back", { PAUSE_GUARD_MS: "500" }, ["PAUSE_GUARD_MS"]],
+    ["a media worker niceness beyond the nice range", { MEDIA_WORKER_NICENESS: "20" }, ["MEDIA_WORKER_NICENESS"]],
     ["a shutdown timeout that is not a number", { SHUTDOWN_TIMEOUT_MS: "soon" }, ["SHUTDOWN_TIMEOUT_MS"]],
     ["a shutdown timeout under a second", { SHUTDOWN_TIMEOUT_MS: "10" }, ["SHUTDOWN_TIMEOUT_MS"]],
     ["no media streams at all", { MEDIA_MAX_STREAMS: "0" }, ["MEDIA_MAX_STREAMS"]],
@@ -225,9 +226,9 @@ describe("configuration", () => {
     expect(() => loadConfig(env)).not.toThrow();
   });
 
-  it("runs a media worker per core and cuts pauses from 100 ms before their request by default", () => {
-    expect(loadConfig({}).mediaPipeline).toEqual({ workers: os.availableParallelism(), pauseGuardMs: 100 });
-    expect(loadConfig({ MEDIA_WORKERS: "3", PAUSE_GUARD_MS: "0" }).mediaPipeline).toEqual({ workers: 3, pauseGuardMs: 0 });
+  it("runs a media worker per core, 5 nice levels below the event loop, and cuts pauses from 100 ms before their request by default", () => {
+    expect(loadConfig({}).mediaPipeline).toEqual({ workers: os.availableParallelism(), pauseGuardMs: 100, workerNiceness: 5 });
+    expect(loadConfig({ MEDIA_WORKERS: "3", PAUSE_GUARD_MS: "0", MEDIA_WORKER_NICENESS: "0" }).mediaPipeline).toEqual({ workers: 3, pauseGuardMs: 0, workerNiceness: 0 });
   });
 });
 

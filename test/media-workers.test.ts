@@ -4,7 +4,10 @@
  * calls it was running, with a clear log line, a 1011 close and a FAILED recording, while a call on
  * another worker is recorded whole; the crashed worker is replaced, and shutdown terminates the threads.
  */
+import fs from "node:fs";
+import os from "node:os";
 import type { MediaFrame } from "../src/media/media-frame";
+import { MediaWorkerPool } from "../src/media-workers/media-worker-pool";
 import { DECODED_DELAY_SAMPLES } from "./media/support/mp3-timing";
 import { decodeMp3 } from "./media/support/decode-mp3";
 import { interleave, trackFrames } from "./media/support/synthetic-call";
@@ -106,5 +109,28 @@ describe("shutting down", () => {
     expect(workers.backlogBatches).toBe(0);
     expect(t.logs.filter((line) => line.includes("crashed"))).toEqual([]);
     expect(() => workers.open("silence", { frames() {}, pause() {}, mp3() {}, failed() {} })).toThrow("shut down");
+  });
+});
+
+describe("priority", () => {
+  const threads = () => new Set(fs.readdirSync(`/proc/${process.pid}/task`));
+  const niceOf = (thread: string) => {
+    const stat = fs.readFileSync(`/proc/${process.pid}/task/${thread}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+  };
+
+  // Linux only (per-thread nice through /proc): elsewhere the workers keep the process's priority.
+  (fs.existsSync("/proc/thread-self") ? it : it.skip)("runs the workers MEDIA_WORKER_NICENESS levels below the event loop, which keeps its own", async () => {
+    const before = threads();
+    const pool = new MediaWorkerPool({ size: 1, niceness: 5, log: () => undefined });
+    try {
+      // A finished pipeline has been through the worker: it started, and lowered its priority first.
+      await pool.open("silence", { frames() {}, pause() {}, mp3() {}, failed() {} }).finish();
+      const started = [...threads()].filter((thread) => !before.has(thread));
+      expect(started.map(niceOf)).toContain(Math.min(19, os.getPriority() + 5));
+      expect(niceOf(String(process.pid))).toBe(os.getPriority());
+    } finally {
+      await pool.close();
+    }
   });
 });

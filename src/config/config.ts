@@ -46,6 +46,8 @@ export interface MediaPipelineConfig {
   workers: number;
   /** A pause cuts from this long before its request arrived: a tenth of a second of the agent is cheap, a card digit is not. */
   pauseGuardMs: number;
+  /** How many nice levels below the event loop the workers run (0: the same priority). */
+  workerNiceness: number;
 }
 
 export interface Config {
@@ -296,6 +298,7 @@ function parseMediaPipelineConfig(env: NodeJS.ProcessEnv, problems: string[]): M
   return {
     workers: parseWholeNumber(env, "MEDIA_WORKERS", os.availableParallelism(), 1, MAX_MEDIA_WORKERS, "workers", problems),
     pauseGuardMs: parseWholeNumber(env, "PAUSE_GUARD_MS", 100, 0, MAX_PAUSE_GUARD_MS, "milliseconds", problems),
+    workerNiceness: parseWholeNumber(env, "MEDIA_WORKER_NICENESS", 5, 0, 19, "nice levels", problems),
   };
 }
 

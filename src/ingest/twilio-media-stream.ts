@@ -143,6 +143,9 @@ export class TwilioMediaStream {
 
   private receive(message: Received): void {
     if (this.closing) return;
+    // Nearly always nothing is queued and the message is a frame: it is handled right here, without the
+    // promises of the queue (a few per message, at ~100 messages a second per call).
+    if (this.pending.length === 0 && !this.pumping && !this.ending && this.mediaNow(message)) return;
     this.pending.push(message);
     this.pendingBytes += message.data.length;
     if (this.pendingBytes > MAX_QUEUED_BYTES) return this.close(MEDIA_CLOSE.overloaded, `more than ${MAX_QUEUED_BYTES} bytes waiting to be processed`);
@@ -177,6 +180,20 @@ export class TwilioMediaStream {
     } catch (error) {
       await this.fail(error);
     }
+  }
+
+  /** Handles a media frame synchronously; false, with nothing done, for any other message. */
+  private mediaNow({ data, isBinary, receivedAt }: Received): boolean {
+    if (isBinary) return false;
+    const began = performance.now();
+    const media = readTwilioMediaMessage(data);
+    if (!media) return false;
+    try {
+      this.onMedia(media, receivedAt, began);
+    } catch (error) {
+      void this.fail(error);
+    }
+    return true;
   }
 
   private async onMessage({ data, isBinary, receivedAt }: Received): Promise<void> {

@@ -1,12 +1,26 @@
 import { concatBytes } from "../media/bytes";
+import { MP3_FRAME_BYTES } from "../media/mp3-encoder";
 import { RecordingPipeline } from "../media/recording-pipeline";
 import { readFrameBatch } from "./frame-batch";
-import type { ControlCommand, PipelineBatch, PipelineReply, SessionReport } from "./pipeline-protocol";
+import { COUNT_FIELDS, ControlCommand, PipelineBatch, PipelineReply, SessionReport } from "./pipeline-protocol";
+
+/**
+ * A session's MP3 bytes stay on the worker until this many are gathered (about 0.3 s of audio), so that the
+ * main thread handles a few pieces a second per call instead of one per MP3 frame. Storage keeps no less:
+ * the upload only ever holds sealed segments (INGEST_SEGMENT_BYTES, 2 s), which this is well below.
+ */
+const MP3_SHIP_BYTES = 4 * MP3_FRAME_BYTES;
 
 interface HostedSession {
+  session: number;
   pipeline: RecordingPipeline;
-  report: SessionReport;
+  accepted: number;
+  dropped: number;
+  rejected: number;
+  /** What the next SessionReport carries; `mp3Bytes` counts the pieces in `mp3`. */
+  report: Omit<SessionReport, "mp3">;
   mp3: Uint8Array[];
+  mp3Bytes: number;
 }
 
 /**
@@ -33,8 +47,8 @@ export class PipelineHost {
       if (hosted) this.guard(hosted, () => {
         const { outcome, mp3 } = hosted.pipeline.pushFrame(frame);
         if (outcome.kind === "rejected") hosted.report.rejections.push(outcome.reason);
-        hosted.report[outcome.kind]++;
-        if (mp3.length > 0) hosted.mp3.push(mp3);
+        hosted[outcome.kind]++;
+        this.addMp3(hosted, mp3);
       });
       index++;
     }
@@ -46,10 +60,10 @@ export class PipelineHost {
     if (command.op === "open") {
       const pipeline = await RecordingPipeline.create({ cutter: { behavior: command.behavior } }).catch((error: unknown) => error);
       if (!(pipeline instanceof RecordingPipeline)) {
-        this.gone.push({ ...emptyReport(command.session), failed: `the MP3 encoder could not start: ${String(pipeline)}` });
+        this.gone.push({ ...emptyReport(command.session), mp3: null, failed: `the MP3 encoder could not start: ${String(pipeline)}` });
         return;
       }
-      this.sessions.set(command.session, { pipeline, report: emptyReport(command.session), mp3: [] });
+      this.sessions.set(command.session, { session: command.session, pipeline, accepted: 0, dropped: 0, rejected: 0, report: emptyReport(command.session), mp3: [], mp3Bytes: 0 });
       return;
     }
     const hosted = this.sessions.get(command.session);
@@ -63,11 +77,17 @@ export class PipelineHost {
     } else {
       this.guard(hosted, () => {
         const { mp3, summary } = hosted.pipeline.finish();
-        if (mp3.length > 0) hosted.mp3.push(mp3);
+        this.addMp3(hosted, mp3);
         hosted.report.finished = summary;
       });
       this.sessions.delete(command.session);
     }
+  }
+
+  private addMp3(hosted: HostedSession, mp3: Uint8Array): void {
+    if (mp3.length === 0) return;
+    hosted.mp3.push(mp3);
+    hosted.mp3Bytes += mp3.length;
   }
 
   private guard(hosted: HostedSession, work: () => void): void {
@@ -76,23 +96,39 @@ export class PipelineHost {
       work();
     } catch (error) {
       hosted.report.failed = error instanceof Error ? error.message : String(error);
-      this.sessions.delete(hosted.report.session);
+      this.sessions.delete(hosted.session);
     }
   }
 
   private collect(): PipelineReply {
     const reports = [...this.gone];
     this.gone.length = 0;
+    const counts = new Uint32Array(this.touched.size * COUNT_FIELDS);
+    let counted = 0;
     for (const hosted of this.touched) {
-      reports.push({ ...hosted.report, mp3: hosted.mp3.length > 0 ? concatBytes(hosted.mp3) : null });
-      hosted.report = emptyReport(hosted.report.session);
-      hosted.mp3 = [];
+      if (hosted.accepted + hosted.dropped + hosted.rejected > 0) {
+        counts[counted++] = hosted.session;
+        counts[counted++] = hosted.accepted;
+        counts[counted++] = hosted.dropped;
+        counts[counted++] = hosted.rejected;
+        hosted.accepted = hosted.dropped = hosted.rejected = 0;
+      }
+      const { report } = hosted;
+      const ended = report.finished !== null || report.failed !== null;
+      const shipMp3 = hosted.mp3Bytes > 0 && (ended || hosted.mp3Bytes >= MP3_SHIP_BYTES);
+      if (!shipMp3 && !ended && report.rejections.length === 0 && report.pauses.length === 0) continue;
+      reports.push({ ...report, mp3: shipMp3 ? concatBytes(hosted.mp3) : null });
+      hosted.report = emptyReport(hosted.session);
+      if (shipMp3) {
+        hosted.mp3 = [];
+        hosted.mp3Bytes = 0;
+      }
     }
     this.touched = new Set();
-    return { reports };
+    return { counts: counts.slice(0, counted), reports };
   }
 }
 
-function emptyReport(session: number): SessionReport {
-  return { session, accepted: 0, dropped: 0, rejected: 0, rejections: [], pauses: [], mp3: null, finished: null, failed: null };
+function emptyReport(session: number): Omit<SessionReport, "mp3"> {
+  return { session, rejections: [], pauses: [], finished: null, failed: null };
 }

@@ -20,15 +20,16 @@ export interface PipelineBatch {
 
 export type FrameRejection = Extract<FrameOutcome, { kind: "rejected" }>["reason"];
 
-/** One session's results from one batch, in the order they happened. */
+/**
+ * One session's results from one batch beyond its frame counts, in the order they happened. Most batches have
+ * none for most sessions: a session is reported here only when it has rejections, pause outcomes, MP3 bytes to
+ * store, or has finished or failed.
+ */
 export interface SessionReport {
   session: number;
-  accepted: number;
-  dropped: number;
-  rejected: number;
   rejections: FrameRejection[];
   pauses: { span: PauseSpan; outcome: PauseOutcome }[];
-  /** MP3 bytes completed during this batch, to be appended to storage in report order. */
+  /** MP3 bytes completed since the session's last report (gathered on the worker), to be appended to storage in report order. */
   mp3: Uint8Array | null;
   /** Set once the session's `finish` ran: the MP3 is complete. */
   finished: Mp3Summary | null;
@@ -36,7 +37,17 @@ export interface SessionReport {
   failed: string | null;
 }
 
+/** Numbers per entry of PipelineReply.counts: session, accepted, dropped, rejected. */
+export const COUNT_FIELDS = 4;
+
 export interface PipelineReply {
+  /**
+   * Frame verdicts of the batch, COUNT_FIELDS numbers per session that had frames in it: a flat typed array,
+   * because every live call has some in every batch and an object per call per batch is what the main thread
+   * would pay to receive.
+   */
+  counts: Uint32Array;
+  /** Applied after `counts`. */
   reports: SessionReport[];
 }
 
@@ -46,4 +57,11 @@ export interface PipelineWorkerData {
   entry?: string;
   /** Fault injection for the crash tests: the worker dies (uncaught exception) when it is handed a pause. */
   crashOnPause: boolean;
+  /**
+   * How many nice levels below the event loop the worker runs (Linux; MEDIA_WORKER_NICENESS). When the cores are
+   * short the kernel then serves the event loop first: it answers sockets and requests and must stay prompt,
+   * while a call's audio waits in the pipeline's hold-back anyway (hundreds of ms). The price is that other
+   * processes on the machine at the normal priority also come first.
+   */
+  niceness: number;
 }

@@ -1,3 +1,5 @@
+import { readlinkSync } from "node:fs";
+import { getPriority, setPriority } from "node:os";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { PipelineHost } from "./pipeline-host";
 import type { PipelineBatch, PipelineReply, PipelineWorkerData } from "./pipeline-protocol";
@@ -8,11 +10,26 @@ import type { PipelineBatch, PipelineReply, PipelineWorkerData } from "./pipelin
  */
 export const PIPELINE_WORKER_FILE = __filename;
 
+const MAX_NICE = 19;
+
+/** Lowers this thread's priority (see PipelineWorkerData.niceness); lowering one's own is always permitted. */
+function yieldToEventLoop(niceness: number): void {
+  if (niceness <= 0) return;
+  try {
+    // Linux: setpriority with this thread's own id renices the thread rather than the process.
+    const threadId = Number(readlinkSync("/proc/thread-self").split("/").pop());
+    setPriority(threadId, Math.min(MAX_NICE, getPriority(threadId) + niceness));
+  } catch {
+    // Elsewhere (no /proc/thread-self) the workers keep the process's priority.
+  }
+}
+
 /** A pipeline worker thread: runs the batches the pool posts, strictly one after another, and posts each reply. */
 function serve(): void {
   const port = parentPort;
   if (!port) throw new Error("pipeline-worker runs as a worker thread (MediaWorkerPool starts it)");
   const settings = workerData as PipelineWorkerData;
+  yieldToEventLoop(settings.niceness);
   const host = new PipelineHost();
   let queue = Promise.resolve();
   port.on("message", (batch: PipelineBatch) => {

@@ -43,7 +43,7 @@ export interface CutterPushResult {
 export class PauseCutter {
   private readonly options: PauseCutterOptions;
   private readonly cuts: SampleInterval[] = [];
-  private held: PcmChunk[] = [];
+  private readonly held: PcmChunk[] = [];
   private receivedUntil = 0;
   private releasedUntil = 0;
   private outputUntil = 0;
@@ -107,20 +107,25 @@ export class PauseCutter {
     return output.length > 0 ? released : null;
   }
 
-  /** Copies [from, until) out of the held chunks and drops what is no longer needed. */
+  /**
+   * Copies [from, until) out of the held chunks and drops what is no longer needed. The chunks are contiguous
+   * and in order (push refuses anything else) and those before `from` are gone, so the copy stops at the first
+   * chunk past `until`: a release touches a frame or two, not the whole hold-back window.
+   */
   private takeHeld(from: number, until: number): Int16Array {
     const audio = new Int16Array(until - from);
-    const kept: PcmChunk[] = [];
+    let consumed = 0;
     for (const chunk of this.held) {
+      if (chunk.startSample >= until) break;
       const chunkEnd = chunk.startSample + chunk.samples.length;
       const overlapFrom = Math.max(from, chunk.startSample);
       const overlapTo = Math.min(until, chunkEnd);
       if (overlapTo > overlapFrom) {
         audio.set(chunk.samples.subarray(overlapFrom - chunk.startSample, overlapTo - chunk.startSample), overlapFrom - from);
       }
-      if (chunkEnd > until) kept.push(chunk);
+      if (chunkEnd <= until) consumed++;
     }
-    this.held = kept;
+    this.held.splice(0, consumed);
     return audio;
   }
 }

@@ -70,6 +70,17 @@ describe("Mp3Encoder", () => {
     expect(float.mp3.equals(whole.mp3)).toBe(true);
   });
 
+  it("encodes a call exactly alike on a LAME instance reused from a finished call", async () => {
+    const first = await encodeInChunks(tone, 160);
+    // The noise of the first call must leave nothing behind in the instance the next call is given.
+    const noisy = await Mp3Encoder.create();
+    noisy.encode(Int16Array.from({ length: 5000 }, (_, i) => ((i * 7919) % 65536) - 32768));
+    noisy.finalize();
+    const reused = await encodeInChunks(tone, 160);
+    expect(reused.mp3.equals(first.mp3)).toBe(true);
+    expect(reused.summary).toEqual(first.summary);
+  });
+
   it("keeps encoders independent (one compiled module, separate state)", async () => {
     const [a, b] = await Promise.all([Mp3Encoder.create(), Mp3Encoder.create()]);
     const silence = new Int16Array(tone.length);
