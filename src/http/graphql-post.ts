@@ -15,6 +15,8 @@ export interface GraphQLPostOptions<Context extends BaseContext> {
   context: (req: http.IncomingMessage) => Promise<Context>;
   /** Stamps the request as every route's first middleware does (request id, arrival time). */
   stamp: (req: http.IncomingMessage, res: http.ServerResponse) => void;
+  /** Where a failure outside Apollo's own handling is logged, as Express's error handler logs it. */
+  log: (message: string, error?: unknown, fields?: Record<string, unknown>) => void;
 }
 
 const PLAIN_JSON = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
@@ -60,6 +62,7 @@ export function handleGraphQLPost<Context extends BaseContext>(options: GraphQLP
         return refuse(req, res, 400, "BAD_REQUEST", (error as Error).message);
       }
       void respond(options, req, res, body).catch((error) => {
+        options.log(`request ${req.requestId} failed`, error, { requestId: req.requestId });
         if (!res.headersSent) refuse(req, res, 500, "INTERNAL_SERVER_ERROR", "Internal server error");
         else res.destroy(error as Error);
       });

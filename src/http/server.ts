@@ -172,7 +172,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       throw error;
     }
   };
-  const graphqlPost = handleGraphQLPost({ path: GRAPHQL_PATH, maxBodyBytes: LIMITS.maxPayloadBytes, apollo, context: graphqlContext, stamp });
+  const graphqlPost = handleGraphQLPost({ path: GRAPHQL_PATH, maxBodyBytes: LIMITS.maxPayloadBytes, apollo, context: graphqlContext, stamp, log: options.log });
   httpServer.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => (isPlainGraphQLPost(req, GRAPHQL_PATH) ? graphqlPost(req, res) : app(req, res)));
 
   app.use((req, res, next) => {
