@@ -27,6 +27,7 @@ describe("GraphQL over HTTP POST", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("x-request-id")).toBe("post-test-1");
     expect(response.headers.get("access-control-allow-origin")).toBe("*");
+    expect(response.headers.get("cache-control")).toBe("no-store");
     expect(((await response.json()) as GraphQLResponse).data).toEqual({ me: { id: agent.id } });
   });
 
@@ -56,6 +57,7 @@ describe("GraphQL over HTTP POST", () => {
   it("still serves a gzip-encoded body through Express", async () => {
     const response = await post(gzipSync(ME), { "content-type": "application/json", "content-encoding": "gzip" });
     expect(response.status).toBe(200);
+    expect(response.headers.get("cache-control")).toBe("no-store");
     expect(((await response.json()) as GraphQLResponse).data).toEqual({ me: { id: agent.id } });
   });
 

@@ -1,3 +1,4 @@
+import { Role } from "../src/auth/role";
 import { codesOf, gql } from "./support/graphql-client";
 import { Scenario, startScenarioApp } from "./support/scenario";
 import { TestApp } from "./support/test-app";
@@ -19,5 +20,30 @@ describe("createUser", () => {
     for (const refused of results.filter((r) => !r.data?.createUser)) expect(codesOf(refused)).toEqual(["BAD_USER_INPUT"]);
     const [{ count }] = await t.app.services.dataSource.query("SELECT COUNT(*) AS count FROM users WHERE email = 'twice@example.test'");
     expect(Number(count)).toBe(1);
+  });
+});
+
+describe("viewers read together", () => {
+  it("gives each of many concurrent requests its own user's current roles, and an unknown user none", async () => {
+    const agent = await t.user([Role.AGENT], "viewer-agent");
+    const manager = await t.user([Role.TEAM_MANAGER, Role.AGENT], "viewer-manager");
+    const { users } = t.app.services;
+    const unknown = "00000000-0000-4000-8000-000000000000";
+    const ids = Array.from({ length: 30 }, (_, i) => [agent.id, manager.id, unknown][i % 3]);
+    const viewers = await Promise.all(ids.map((id) => users.loadViewer(id)));
+    viewers.forEach((viewer, i) => {
+      if (ids[i] === unknown) return expect(viewer).toBeUndefined();
+      expect(viewer?.userId).toBe(ids[i]);
+      expect([...viewer!.roles]).toEqual(ids[i] === agent.id ? [Role.AGENT] : [Role.AGENT, Role.TEAM_MANAGER]);
+    });
+  });
+
+  it("reads the roles again for the next request after a role change", async () => {
+    const user = await t.user([Role.AGENT], "viewer-promoted");
+    const ME_ROLES = `{ me { roles } }`;
+    expect((await gql(t.url, ME_ROLES, {}, user.token)).data?.me).toEqual({ roles: ["AGENT"] });
+    const ASSIGN = `mutation($userId: ID!, $roles: [Role!]!) { assignRoles(userId: $userId, roles: $roles) { id roles } }`;
+    expect((await gql(t.url, ASSIGN, { userId: user.id, roles: ["AGENT", "TEAM_MANAGER"] }, s.admin.token)).errors).toBeUndefined();
+    expect((await gql(t.url, ME_ROLES, {}, user.token)).data?.me).toEqual({ roles: ["AGENT", "TEAM_MANAGER"] });
   });
 });

@@ -1,3 +1,4 @@
+import type { SqlStatement } from "../database/raw-sql";
 import type { TransactionRunner, UnitOfWork } from "../database/transaction";
 import { hashAuditEntry } from "./audit-hash";
 import { fromStoredEntry, StoredAuditRow } from "./audit-row";
@@ -97,16 +98,20 @@ export class AuditSequencer {
     return run;
   }
 
-  /** One transaction: chains up to CHAIN_BATCH entries; returns how many. */
+  /**
+   * One transaction: chains up to CHAIN_BATCH entries; returns how many. Two round trips on MySQL: the head
+   * locked and the unchained entries read together, then every link, the head and COMMIT together.
+   */
   private chainBatch(): Promise<number> {
     return this.transactions.run(async (uow) => {
       const q = quoter(uow);
-      const [head] = (await uow.sql(q(`SELECT "position", "hash" FROM "audit_head" WHERE "id" = ?${uow.lock ? " FOR UPDATE" : ""}`), [HEAD_ID])).records as {
-        position: string | number;
-        hash: string;
-      }[];
+      const [headResult, entriesResult] = await uow.sqlBatch([
+        { text: q(`SELECT "position", "hash" FROM "audit_head" WHERE "id" = ?${uow.lock ? " FOR UPDATE" : ""}`), values: [HEAD_ID] },
+        { text: q(`SELECT * FROM "audit_entries" WHERE "position" IS NULL ORDER BY "id" LIMIT ${CHAIN_BATCH}`), values: [] },
+      ]);
+      const [head] = headResult.records as { position: string | number; hash: string }[];
       if (!head) throw new Error("audit chain head is missing; the service was not started through createServices");
-      const rows = (await uow.sql(q(`SELECT * FROM "audit_entries" WHERE "position" IS NULL ORDER BY "id" LIMIT ${CHAIN_BATCH}`), [])).records as StoredAuditRow[];
+      const rows = entriesResult.records as StoredAuditRow[];
       if (rows.length === 0) return 0;
       let position = Number(head.position);
       let prevHash = head.hash;
@@ -117,8 +122,10 @@ export class AuditSequencer {
         prevHash = hash;
         return { id: String(row.id), position: entry.position, prevHash: entry.prevHash, hash };
       });
-      for (let i = 0; i < links.length; i += UPDATE_CHUNK) await writeLinks(uow, links.slice(i, i + UPDATE_CHUNK));
-      await uow.sql(q(`UPDATE "audit_head" SET "position" = ?, "hash" = ? WHERE "id" = ?`), [position, prevHash, HEAD_ID]);
+      const writes: SqlStatement[] = [];
+      for (let i = 0; i < links.length; i += UPDATE_CHUNK) writes.push(linksStatement(uow, links.slice(i, i + UPDATE_CHUNK)));
+      writes.push({ text: q(`UPDATE "audit_head" SET "position" = ?, "hash" = ? WHERE "id" = ?`), values: [position, prevHash, HEAD_ID] });
+      await uow.sqlBatch(writes, { commit: true });
       return rows.length;
     });
   }
@@ -126,14 +133,14 @@ export class AuditSequencer {
 
 const quoter = (uow: UnitOfWork) => (sql: string) => (uow.dialect === "mysql" ? sql.replace(/"/g, "`") : sql);
 
-async function writeLinks(uow: UnitOfWork, links: { id: string; position: number; prevHash: string; hash: string }[]): Promise<void> {
+function linksStatement(uow: UnitOfWork, links: { id: string; position: number; prevHash: string; hash: string }[]): SqlStatement {
   const cases = (column: string) => `"${column}" = CASE "id" ${links.map(() => "WHEN ? THEN ?").join(" ")} END`;
   const sql = `UPDATE "audit_entries" SET ${cases("position")}, ${cases("prevHash")}, ${cases("hash")} WHERE "id" IN (${links.map(() => "?").join(", ")}) AND "position" IS NULL`;
-  const params = [
+  const values = [
     ...links.flatMap((l) => [l.id, l.position]),
     ...links.flatMap((l) => [l.id, l.prevHash]),
     ...links.flatMap((l) => [l.id, l.hash]),
     ...links.map((l) => l.id),
   ];
-  await uow.sql(quoter(uow)(sql), params);
+  return { text: quoter(uow)(sql), values };
 }

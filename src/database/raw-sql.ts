@@ -53,8 +53,7 @@ function runMysql(connection: MysqlCallbackConnection, sql: string, values: unkn
   return new Promise((resolve, reject) =>
     connection.query(sql, values, (error, result) => {
       if (error) return reject(failed(sql, values, error));
-      if (Array.isArray(result)) return resolve({ records: result as SqlRow[], affected: 0 });
-      resolve({ records: [], affected: (result as { affectedRows: number }).affectedRows });
+      resolve(toResult(result));
     }),
   );
 }
@@ -63,31 +62,92 @@ function runMysql(connection: MysqlCallbackConnection, sql: string, values: unkn
 export interface SqlStatement {
   text: string;
   values: unknown[];
+  /**
+   * The statement must change exactly one row (a conditional UPDATE … WHERE sequence = ?), else this error is
+   * thrown and no later statement of the batch runs. On MySQL the check runs in SQL, right after it, so it
+   * holds even when COMMIT travels in the same batch.
+   */
+  mustChangeOneRow?: () => Error;
 }
+
+export interface SqlBatchOptions {
+  /**
+   * The unit's last writes: COMMIT goes out with them (on MySQL in the same round trip), and nothing may be
+   * sent on the unit afterwards. On SQLite the group commit commits, as for every unit.
+   */
+  commit?: boolean;
+}
+
+/**
+ * A scalar subquery that returns two rows unless the previous statement changed exactly one: MySQL and
+ * MariaDB then fail the statement (1242) and stop the multi-statement batch there, before any COMMIT.
+ * (MySQL has no SIGNAL outside stored programs.)
+ */
+const ONE_ROW_CHANGED_GUARD = "SELECT (SELECT 1 FROM DUAL WHERE ROW_COUNT() <> 1 UNION ALL SELECT 1 FROM DUAL WHERE ROW_COUNT() <> 1) AS one_row_changed";
+const ER_SUBQUERY_NO_1_ROW = 1242;
+const COMMIT = "COMMIT";
+
+/** MySQL transactions whose COMMIT went out with their last batch: nothing more may be sent on them. */
+const committedRunners = new WeakSet<QueryRunner>();
+export const committedWithBatch = (runner: QueryRunner) => committedRunners.has(runner);
+
+function assertOpen(runner: QueryRunner): void {
+  if (committedRunners.has(runner)) throw new Error("this unit of work already committed with its last batch: nothing more may be sent on it");
+}
+
+const toResult = (result: unknown): SqlResult =>
+  Array.isArray(result) ? { records: result as SqlRow[], affected: 0 } : { records: [], affected: (result as { affectedRows: number }).affectedRows };
 
 /**
  * Statements that run one after another on the runner's connection, in its transaction: on MySQL in ONE
  * round trip (a multi-statement query; execution stops at the first failing statement, whose error is
  * thrown), on SQLite one by one (in-process, nothing to save). The results come back in order.
  */
-export async function runnerSqlBatch(runner: QueryRunner, statements: SqlStatement[]): Promise<SqlResult[]> {
-  if (statements.length === 0) return [];
-  const begin = unbegun.delete(runner);
-  if (begin) statements = [{ text: START, values: [] }, ...statements];
-  if (!isMysql(runner.connection) || statements.length === 1) {
+export async function runnerSqlBatch(runner: QueryRunner, statements: SqlStatement[], options: SqlBatchOptions = {}): Promise<SqlResult[]> {
+  assertOpen(runner);
+  if (statements.length === 0 && !options.commit) return [];
+  const mysql = isMysql(runner.connection);
+  if (!mysql) {
     const results: SqlResult[] = [];
-    for (const statement of statements) results.push(await runnerSql(runner, statement.text, statement.values));
+    for (const statement of statements) {
+      const result = runSqlite(driverConnection(runner.connection) as SqliteDatabase, statement.text, statement.values);
+      if (statement.mustChangeOneRow && result.affected !== 1) throw statement.mustChangeOneRow();
+      results.push(result);
+    }
     return results;
   }
+  // Nothing was ever sent on this unit: nothing to commit either.
+  if (statements.length === 0 && unbegun.has(runner)) return [];
+  const begin = unbegun.delete(runner);
+  // The text sent: [START TRANSACTION;] each statement [; its guard] [; COMMIT]. `own` marks our statements' results.
+  const texts: string[] = begin ? [START] : [];
+  const own: boolean[] = begin ? [false] : [];
+  for (const statement of statements) {
+    texts.push(statement.text);
+    own.push(true);
+    if (statement.mustChangeOneRow) {
+      texts.push(ONE_ROW_CHANGED_GUARD);
+      own.push(false);
+    }
+  }
+  if (options.commit) {
+    texts.push(COMMIT);
+    own.push(false);
+  }
   const connection = (await runner.connect()) as MysqlCallbackConnection;
-  const text = statements.map((statement) => statement.text).join(";\n");
   const values = statements.flatMap((statement) => statement.values);
-  return new Promise((resolve, reject) =>
+  const text = texts.join(";\n");
+  const results = await new Promise<unknown[]>((resolve, reject) =>
     connection.query(text, values, (error, results) => {
-      if (error) return reject(failed(text, values, error));
-      resolve((results as unknown[]).slice(begin ? 1 : 0).map((result) => (Array.isArray(result) ? { records: result as SqlRow[], affected: 0 } : { records: [], affected: (result as { affectedRows: number }).affectedRows })));
+      // One statement alone comes back as its own result, several as an array of them.
+      if (!error) return resolve(texts.length === 1 ? [results] : (results as unknown[]));
+      const guarded = statements.find((statement) => statement.mustChangeOneRow);
+      if (guarded && (error as { errno?: number }).errno === ER_SUBQUERY_NO_1_ROW) return reject(guarded.mustChangeOneRow!());
+      reject(failed(text, values, error));
     }),
   );
+  if (options.commit) committedRunners.add(runner);
+  return results.filter((_, i) => own[i]).map(toResult);
 }
 
 /**
@@ -106,6 +166,7 @@ export function beginWithFirstStatement(runner: QueryRunner): { begun: () => boo
   unbegun.add(runner);
   const query = runner.query.bind(runner) as (text: string, values?: unknown[], structured?: boolean) => Promise<unknown>;
   runner.query = (async (text: string, values?: unknown[], structured?: boolean) => {
+    assertOpen(runner);
     if (unbegun.delete(runner)) await query(START);
     return query(text, values, structured);
   }) as QueryRunner["query"];
@@ -114,6 +175,7 @@ export function beginWithFirstStatement(runner: QueryRunner): { begun: () => boo
 
 /** On the query runner's own connection (inside its transaction, if it has one). */
 export async function runnerSql(runner: QueryRunner, sql: string, values: unknown[]): Promise<SqlResult> {
+  assertOpen(runner);
   if (unbegun.has(runner)) return (await runnerSqlBatch(runner, [{ text: sql, values }]))[0];
   if (isMysql(runner.connection)) return runMysql((await runner.connect()) as MysqlCallbackConnection, sql, values);
   return runSqlite(driverConnection(runner.connection) as SqliteDatabase, sql, values);

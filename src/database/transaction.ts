@@ -1,7 +1,7 @@
 import { DataSource, EntityManager } from "typeorm";
 import { isMysql } from "./data-source";
 import { rootLog } from "../logging/logger";
-import { beginWithFirstStatement, runnerSql, runnerSqlBatch, SqlResult, SqlStatement } from "./raw-sql";
+import { beginWithFirstStatement, committedWithBatch, runnerSql, runnerSqlBatch, SqlBatchOptions, SqlResult, SqlStatement } from "./raw-sql";
 
 type AfterCommit = () => void | Promise<void>;
 
@@ -11,8 +11,11 @@ export interface UnitOfWork {
   dialect: "mysql" | "sqlite";
   /** Hand-written SQL on this unit's connection, straight to the driver (see raw-sql.ts): for hot paths. */
   sql(text: string, values: unknown[]): Promise<SqlResult>;
-  /** Several writes in one round trip on MySQL (see runnerSqlBatch); their results in order. */
-  sqlBatch(statements: SqlStatement[]): Promise<SqlResult[]>;
+  /**
+   * Several writes in one round trip on MySQL (see runnerSqlBatch); their results in order. With `commit`
+   * they are the unit's last: COMMIT travels with them and the unit may send nothing more.
+   */
+  sqlBatch(statements: SqlStatement[], options?: SqlBatchOptions): Promise<SqlResult[]>;
   /** Row lock for reads that precede a write; SQLite needs none (writes are serialized below). */
   lock: { mode: "pessimistic_write" } | undefined;
   /** Runs once the transaction has committed, never on rollback: where events are published. */
@@ -76,6 +79,11 @@ export class TransactionRunner {
   async run<T>(work: (uow: UnitOfWork) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const callbacks: AfterCommit[] = [];
+      // On SQLite the runner is shared by a group of units, so "nothing after the last batch" is kept per unit.
+      let closed = false;
+      const open = () => {
+        if (closed) throw new Error("this unit of work already sent its last batch: nothing more may be sent on it");
+      };
       try {
         const unit = (manager: EntityManager) =>
           work({
@@ -83,8 +91,12 @@ export class TransactionRunner {
             dialect: this.mysql ? "mysql" : "sqlite",
             lock: this.mysql ? { mode: "pessimistic_write" } : undefined,
             afterCommit: (fn) => callbacks.push(fn),
-            sql: (text, values) => runnerSql(ownRunner(manager), text, values),
-            sqlBatch: (statements) => runnerSqlBatch(ownRunner(manager), statements),
+            sql: (text, values) => (open(), runnerSql(ownRunner(manager), text, values)),
+            sqlBatch: (statements, options) => {
+              open();
+              closed = options?.commit === true;
+              return runnerSqlBatch(ownRunner(manager), statements, options);
+            },
           });
         const result = this.mysql ? await this.transaction(unit) : ((await this.enqueue(unit)) as T);
         await runAfterCommit(callbacks);
@@ -118,9 +130,12 @@ export class TransactionRunner {
       const { begun } = beginWithFirstStatement(runner);
       try {
         const result = await fn(runner.manager);
-        if (begun()) await runnerSql(runner, "COMMIT", []);
+        if (begun() && !committedWithBatch(runner)) await runnerSql(runner, "COMMIT", []);
         return result;
       } catch (error) {
+        // Committed with its last batch and failing after it: the writes stand, so the unit must not run again.
+        if (committedWithBatch(runner)) throw new Error(`the unit of work failed after it committed: ${(error as Error)?.message ?? error}`, { cause: error });
+        // A batch that was to COMMIT and failed stopped at its failing statement: the transaction is still open.
         if (begun()) await runnerSql(runner, "ROLLBACK", []).catch(() => undefined);
         throw error;
       } finally {

@@ -5,7 +5,7 @@ import { ApolloServer, ApolloServerPlugin } from "@apollo/server";
 import { expressMiddleware } from "@as-integrations/express5";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
-import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import cors from "cors";
 import express, { ErrorRequestHandler, Express } from "express";
 import { BREAK, DocumentNode, GraphQLError, GraphQLFormattedError, GraphQLSchema, isInterfaceType, isObjectType, Kind, OperationTypeNode, visit } from "graphql";
@@ -152,6 +152,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         },
       },
       complexityPlugin(options.schema),
+      // No field carries a cache hint, and its per-field hook made Apollo wrap every resolver of every request.
+      // Its one effect, `Cache-Control: no-store`, is set with the request id instead (`noStore`).
+      ApolloServerPluginCacheControlDisabled(),
       options.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
     ],
   });
@@ -172,7 +175,16 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       throw error;
     }
   };
-  const graphqlPost = handleGraphQLPost({ path: GRAPHQL_PATH, maxBodyBytes: LIMITS.maxPayloadBytes, apollo, context: graphqlContext, stamp, log: options.log });
+  // GraphQL answers hold recordings, holds and audit data: never kept by a browser or a proxy.
+  const noStore = (res: http.ServerResponse) => res.setHeader("Cache-Control", "no-store");
+  const graphqlPost = handleGraphQLPost({
+    path: GRAPHQL_PATH,
+    maxBodyBytes: LIMITS.maxPayloadBytes,
+    apollo,
+    context: graphqlContext,
+    stamp: (req, res) => (stamp(req, res), noStore(res)),
+    log: options.log,
+  });
   httpServer.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => (isPlainGraphQLPost(req, GRAPHQL_PATH) ? graphqlPost(req, res) : app(req, res)));
 
   app.use((req, res, next) => {
@@ -194,6 +206,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   options.routes?.(app);
   app.use(
     GRAPHQL_PATH,
+    (_req, res, next) => (noStore(res), next()),
     cors<cors.CorsRequest>(),
     express.json({ limit: LIMITS.maxPayloadBytes }),
     expressMiddleware(apollo, { context: ({ req }) => graphqlContext(req) }),

@@ -65,6 +65,7 @@ export class RecordingControlService {
         source: command.source,
         addHold: { holderId: viewer.userId, holdKey, reason, source: command.source },
         activeHolds: holds,
+        lastWriteOfUnit: true,
         audit: {
           action: AuditAction.RECORDING_PAUSED,
           requestId,
@@ -109,6 +110,7 @@ export class RecordingControlService {
         source: command.source,
         releaseHolds: { holds: releasing, by: viewer.userId, kind: command.force ? HoldReleaseKind.FORCED : HoldReleaseKind.RESUMED },
         activeHolds: remaining,
+        lastWriteOfUnit: true,
         audit: {
           action: command.force ? AuditAction.RECORDING_RESUMED_FORCED : AuditAction.RECORDING_RESUMED,
           requestId,

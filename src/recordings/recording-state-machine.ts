@@ -24,7 +24,6 @@ import {
   stateChangedEvent,
   timelineEvent,
   updateRecordingStateStatement,
-  assertUpdated,
 } from "./recording-store";
 import { RecordingEntity } from "./recording.entity";
 
@@ -104,6 +103,8 @@ export interface TransitionRequest {
   activeHolds: PauseHoldEntity[];
   audit?: AuditOfTransition;
   timeline?: TimelineChangeKind;
+  /** Nothing follows in the unit: the writes go out with its COMMIT (one round trip less on MySQL). */
+  lastWriteOfUnit?: boolean;
 }
 
 export interface TransitionResult {
@@ -196,8 +197,7 @@ export class RecordingStateMachine {
         }),
       );
     }
-    const [updated] = await uow.sqlBatch(writes);
-    assertUpdated(updated, recording);
+    await uow.sqlBatch(writes, { commit: request.lastWriteOfUnit });
     this.events.stateChanged(uow, stateChangedEvent(recording, previousState, request.actor?.userId ?? null, request.source, result.activeHolds, at, effectiveAt));
     if (request.timeline) this.events.timelineChanged(uow, timelineEvent(request.timeline, recording, at));
     return result;

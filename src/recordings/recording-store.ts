@@ -1,5 +1,5 @@
 import { newId } from "../common/ids";
-import type { SqlResult, SqlStatement } from "../database/raw-sql";
+import type { SqlStatement } from "../database/raw-sql";
 import { dbTime, fromDbTime } from "../database/sql-time";
 import { ConcurrentModificationError, UnitOfWork } from "../database/transaction";
 import type { CustomerTimelineChangedEvent, HoldSnapshot, RecordingStateChangedEvent, TimelineChangeKind } from "../events/topics";
@@ -161,14 +161,15 @@ export function updateRecordingStateStatement(uow: UnitOfWork, recording: Record
     const value = changes[name];
     return DATE_COLUMNS.has(name) && value instanceof Date ? dbTime(value) : (value ?? null);
   });
-  const statement = { text: sql, values: [state, dbTime(at), ...values, recording.id, recording.sequence] };
+  const id = recording.id;
+  const statement = {
+    text: sql,
+    values: [state, dbTime(at), ...values, id, recording.sequence],
+    // Zero rows: the row changed under us (the lock was not taken, or a bug): the unit fails and retries.
+    mustChangeOneRow: () => new ConcurrentModificationError(`recording ${id}`),
+  };
   Object.assign(recording, changes, { state, sequence: recording.sequence + 1, updatedAt: at });
   return statement;
-}
-
-/** Throws (and so retries the unit) unless the conditional UPDATE found its row. */
-export function assertUpdated(result: SqlResult, recording: RecordingEntity): void {
-  if (result.affected !== 1) throw new ConcurrentModificationError(`recording ${recording.id}`);
 }
 
 export const offsetMs = (recording: RecordingEntity, at: Date) => Math.max(0, at.getTime() - recording.startedAt.getTime());

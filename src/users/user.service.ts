@@ -6,11 +6,11 @@ import type { Viewer } from "../auth/viewer";
 import { badInput, notFound } from "../common/errors";
 import { isUuid, newId } from "../common/ids";
 import { isUniqueViolation } from "../database/errors";
-import { dataSourceSql } from "../database/raw-sql";
 import { TransactionRunner } from "../database/transaction";
 import type { EventBus } from "../events/event-bus";
 import { UserRoleEntity } from "./user-role.entity";
 import { UserEntity } from "./user.entity";
+import { ViewerLoader } from "./viewer-loader";
 import { requireVisibleText } from "../common/reason";
 
 export interface NewUser {
@@ -21,23 +21,22 @@ export interface NewUser {
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-const VIEWER_QUERY = "SELECT u.id AS id, u.email AS email, r.role AS role FROM users u LEFT JOIN user_roles r ON r.userId = u.id WHERE u.id = ?";
-
 export class UserService {
+  /** Every request and every socket upgrade reads its viewer through here, batched per event-loop turn. */
+  private readonly viewers: ViewerLoader;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly transactions: TransactionRunner,
     private readonly audit: AuditService,
     private readonly bus: EventBus,
-  ) {}
+  ) {
+    this.viewers = new ViewerLoader(dataSource);
+  }
 
   /** Reads the user and their roles fresh for every request, so role changes apply immediately. */
   async loadViewer(userId: string): Promise<Viewer | undefined> {
-    // Every request and every socket upgrade comes through here: one prepared statement, not two query builders.
-    const rows = (await dataSourceSql(this.dataSource, VIEWER_QUERY, [userId])).records as { id: string; email: string; role: Role | null }[];
-    if (rows.length === 0) return undefined;
-    const roles = rows.flatMap((row) => (row.role ? [row.role] : [])).sort();
-    return { userId: rows[0].id, email: rows[0].email, roles: new Set(roles) };
+    return this.viewers.load(userId);
   }
 
   async findById(id: string): Promise<UserEntity | null> {

@@ -1,0 +1,80 @@
+import { DataSource } from "typeorm";
+import { openDataSource } from "../src/database/data-source";
+import { runMigrationsExclusively } from "../src/database/run-migrations";
+import { ConcurrentModificationError, TransactionRunner, UnitOfWork } from "../src/database/transaction";
+import { createTestDatabase, TestDatabase } from "./support/test-database";
+
+let database: TestDatabase;
+let dataSource: DataSource;
+let transactions: TransactionRunner;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  dataSource = await openDataSource(database.config);
+  await runMigrationsExclusively(dataSource);
+  transactions = new TransactionRunner(dataSource);
+});
+afterAll(async () => {
+  await dataSource.destroy();
+  await database.drop();
+});
+
+const q = (uow: UnitOfWork, sql: string) => (uow.dialect === "mysql" ? sql.replace(/"/g, "`") : sql);
+const key = (n: number) => `uow-test-${n}`;
+const at = () => new Date().toISOString().replace("T", " ").replace("Z", "");
+const insertLease = (uow: UnitOfWork, name: string) => ({
+  text: q(uow, `INSERT INTO "leases" ("name", "holderId", "expiresAt", "acquiredAt") VALUES (?, 'test', ?, ?)`),
+  values: [name, at(), at()],
+});
+const leaseCount = async (name: string) => Number((await dataSource.query(`SELECT COUNT(*) AS n FROM leases WHERE name = ?`, [name]))[0].n);
+
+describe("a unit's last batch, sent with its COMMIT", () => {
+  it("commits every statement of the batch", async () => {
+    await transactions.run((uow) => uow.sqlBatch([insertLease(uow, key(1)), insertLease(uow, key(2))], { commit: true }));
+    expect([await leaseCount(key(1)), await leaseCount(key(2))]).toEqual([1, 1]);
+  });
+
+  it("writes nothing when a statement that must change one row changes none: its error, the writes before it undone", async () => {
+    let attempts = 0;
+    const run = transactions.run(async (uow) => {
+      attempts++;
+      const missing = {
+        text: q(uow, `UPDATE "leases" SET "holderId" = 'nobody' WHERE "name" = ?`),
+        values: ["no-such-lease"],
+        mustChangeOneRow: () => new ConcurrentModificationError("lease no-such-lease"),
+      };
+      await uow.sqlBatch([insertLease(uow, key(3)), missing, insertLease(uow, key(4))], { commit: true });
+    });
+    await expect(run).rejects.toBeInstanceOf(ConcurrentModificationError);
+    // Retried as a concurrent modification, every attempt rolled back whole.
+    expect(attempts).toBeGreaterThan(1);
+    expect([await leaseCount(key(3)), await leaseCount(key(4))]).toEqual([0, 0]);
+  });
+
+  it("lets a statement that changed its one row through", async () => {
+    await transactions.run(async (uow) => {
+      const touch = {
+        text: q(uow, `UPDATE "leases" SET "holderId" = 'touched' WHERE "name" = ?`),
+        values: [key(1)],
+        mustChangeOneRow: () => new ConcurrentModificationError("lease"),
+      };
+      const [, inserted] = await uow.sqlBatch([touch, insertLease(uow, key(5))], { commit: true });
+      expect(inserted.affected).toBe(1);
+    });
+    expect((await dataSource.query(`SELECT holderId FROM leases WHERE name = ?`, [key(1)]))[0].holderId).toBe("touched");
+    expect(await leaseCount(key(5))).toBe(1);
+  });
+
+  it("refuses anything sent on the unit after it, and never runs a unit again once it committed", async () => {
+    let attempts = 0;
+    const run = transactions.run(async (uow) => {
+      attempts++;
+      await uow.sqlBatch([insertLease(uow, key(6))], { commit: true });
+      await uow.sql(q(uow, `SELECT 1`), []);
+    });
+    await expect(run).rejects.toThrow(/nothing more may be sent/);
+    expect(attempts).toBe(1);
+    // On MySQL the COMMIT went out with the batch; on SQLite the unit's savepoint rolls it back.
+    expect(await leaseCount(key(6))).toBe(database.kind === "mysql" ? 1 : 0);
+  });
+});
