@@ -1,6 +1,10 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { DataSource } from "typeorm";
 import { openDataSource } from "../src/database/data-source";
 import { runMigrationsExclusively } from "../src/database/run-migrations";
+import { SqliteWalSync } from "../src/database/sqlite-wal-sync";
 import { ConcurrentModificationError, TransactionRunner, UnitOfWork } from "../src/database/transaction";
 import { createTestDatabase, TestDatabase } from "./support/test-database";
 
@@ -76,5 +80,40 @@ describe("a unit's last batch, sent with its COMMIT", () => {
     expect(attempts).toBe(1);
     // On MySQL the COMMIT went out with the batch; on SQLite the unit's savepoint rolls it back.
     expect(await leaseCount(key(6))).toBe(database.kind === "mysql" ? 1 : 0);
+  });
+});
+
+describe("SQLite group commit", () => {
+  const sqliteOnly = process.env.TEST_DATABASE === "sqlite" ? it : it.skip;
+
+  sqliteOnly("answers a group only after its write-ahead log is synced, and leaves writes outside a group syncing on COMMIT", async () => {
+    // Events in the order they happen: a group's answer must come after a sync.
+    const events: string[] = [];
+    const walSync = (transactions as unknown as { walSync: SqliteWalSync }).walSync;
+    const sync = walSync.sync.bind(walSync);
+    walSync.sync = () => sync().then(() => void events.push("synced"));
+    try {
+      await Promise.all([10, 11, 12].map((n) => transactions.run((uow) => uow.sqlBatch([insertLease(uow, key(n))])).then(() => events.push("answered"))));
+      expect(events).toEqual(["synced", "answered", "answered", "answered"]);
+    } finally {
+      walSync.sync = sync;
+    }
+    expect(await leaseCount(key(10))).toBe(1);
+    expect((await dataSource.query("PRAGMA synchronous"))[0].synchronous).toBe(2);
+  });
+
+  it("runs one write-ahead-log sync at a time: those asked for meanwhile share the next", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "callvault-wal-"));
+    const file = path.join(dir, "x.sqlite");
+    fs.writeFileSync(`${file}-wal`, "frames");
+    const walSync = SqliteWalSync.of(file)!;
+    let started = 0;
+    const syncNow = (walSync as unknown as { syncNow: () => Promise<void> }).syncNow.bind(walSync);
+    (walSync as unknown as { syncNow: () => Promise<void> }).syncNow = () => (started++, syncNow());
+    const first = walSync.sync();
+    const waiting = [walSync.sync(), walSync.sync(), walSync.sync()];
+    await Promise.all([first, ...waiting]);
+    expect(started).toBe(2);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -1,5 +1,6 @@
 import { DataSource, EntityManager } from "typeorm";
 import { isMysql } from "./data-source";
+import { SqliteWalSync } from "./sqlite-wal-sync";
 import { rootLog } from "../logging/logger";
 import { beginWithFirstStatement, committedWithBatch, runnerSql, runnerSqlBatch, SqlBatchOptions, SqlResult, SqlStatement } from "./raw-sql";
 
@@ -72,8 +73,11 @@ export class TransactionRunner {
   private sqliteDraining = false;
   private readonly mysql: boolean;
 
+  private readonly walSync: SqliteWalSync | undefined;
+
   constructor(private readonly dataSource: DataSource) {
     this.mysql = isMysql(dataSource);
+    this.walSync = this.mysql ? undefined : SqliteWalSync.of((dataSource.options as { database?: string }).database);
   }
 
   async run<T>(work: (uow: UnitOfWork) => Promise<T>): Promise<T> {
@@ -161,9 +165,9 @@ export class TransactionRunner {
 
   /**
    * Group commit on SQLite: the units waiting in the queue run one after another in ONE transaction, each
-   * inside its own SAVEPOINT (a failing unit is rolled back alone and fails alone), and COMMIT makes the
-   * batch durable with one sync instead of one per unit. A unit's promise settles only after the COMMIT,
-   * so nothing is reported (or published) before it is durable.
+   * inside its own SAVEPOINT (a failing unit is rolled back alone and fails alone), and one COMMIT and one
+   * sync of the write-ahead log (off the event loop, see SqliteWalSync) make the batch durable. A unit's
+   * promise settles only after that sync, so nothing is reported (or published) before it is durable.
    */
   private async drain(): Promise<void> {
     this.sqliteDraining = true;
@@ -172,28 +176,51 @@ export class TransactionRunner {
         const batch = this.sqliteQueue.splice(0, SQLITE_GROUP_MAX);
         const outcomes: { ok: boolean; value: unknown }[] = [];
         const runner = this.dataSource.createQueryRunner();
+        // SAVEPOINT, RELEASE, BEGIN and COMMIT straight to the driver (prepared once): through TypeORM's query
+        // each paid for its hooks, a few times per pause. TypeORM is told the transaction is open, so a unit's
+        // own TypeORM writes do not start one of their own.
+        const transactionState = runner as unknown as { isTransactionActive: boolean; transactionDepth: number };
+        const control = (statement: string) => runnerSql(runner, statement, []);
+        const settle = () => batch.forEach((unit, i) => (outcomes[i].ok ? unit.resolve(outcomes[i].value) : unit.reject(outcomes[i].value)));
+        let committed = false;
         try {
-          await runner.startTransaction();
+          // The COMMIT does not sync (NORMAL); the WAL is synced off the loop below before anyone hears of it.
+          if (this.walSync) await control("PRAGMA synchronous = NORMAL");
+          await control("BEGIN");
+          transactionState.isTransactionActive = true;
+          transactionState.transactionDepth = 1;
           for (const unit of batch) {
-            await runner.query("SAVEPOINT unit_of_work");
+            await control("SAVEPOINT unit_of_work");
             try {
               const value = await unit.work(runner.manager);
-              await runner.query("RELEASE unit_of_work");
+              await control("RELEASE unit_of_work");
               outcomes.push({ ok: true, value });
             } catch (error) {
-              await runner.query("ROLLBACK TO unit_of_work");
-              await runner.query("RELEASE unit_of_work");
+              await control("ROLLBACK TO unit_of_work");
+              await control("RELEASE unit_of_work");
               outcomes.push({ ok: false, value: error });
             }
           }
-          await runner.commitTransaction();
-          batch.forEach((unit, i) => (outcomes[i].ok ? unit.resolve(outcomes[i].value) : unit.reject(outcomes[i].value)));
+          await control("COMMIT");
+          committed = true;
         } catch (error) {
-          await runner.rollbackTransaction().catch(() => undefined);
+          await control("ROLLBACK").catch(() => undefined);
           for (const unit of batch) unit.reject(error);
         } finally {
+          transactionState.isTransactionActive = false;
+          transactionState.transactionDepth = 0;
+          // Writes made outside a group (not through a unit of work) keep syncing as they commit.
+          if (this.walSync) await control("PRAGMA synchronous = FULL").catch((error) => rootLog("restoring synchronous = FULL failed", error));
           await runner.release();
         }
+        if (!committed) continue;
+        if (!this.walSync) settle();
+        // Not awaited: the next group runs while this one's WAL syncs; each group is answered after its own sync.
+        else
+          this.walSync.sync().then(settle, (error) => {
+            rootLog("syncing the SQLite write-ahead log failed: the group's units are reported as failed", error);
+            for (const unit of batch) unit.reject(error);
+          });
       }
     } finally {
       this.sqliteDraining = false;
