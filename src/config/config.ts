@@ -298,7 +298,7 @@ function parseMediaPipelineConfig(env: NodeJS.ProcessEnv, problems: string[]): M
   return {
     workers: parseWholeNumber(env, "MEDIA_WORKERS", os.availableParallelism(), 1, MAX_MEDIA_WORKERS, "workers", problems),
     pauseGuardMs: parseWholeNumber(env, "PAUSE_GUARD_MS", 100, 0, MAX_PAUSE_GUARD_MS, "milliseconds", problems),
-    workerNiceness: parseWholeNumber(env, "MEDIA_WORKER_NICENESS", 5, 0, 19, "nice levels", problems),
+    workerNiceness: parseWholeNumber(env, "MEDIA_WORKER_NICENESS", 0, 0, 19, "nice levels", problems),
   };
 }
 

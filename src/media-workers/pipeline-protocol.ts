@@ -61,7 +61,8 @@ export interface PipelineWorkerData {
    * How many nice levels below the event loop the worker runs (Linux; MEDIA_WORKER_NICENESS). When the cores are
    * short the kernel then serves the event loop first: it answers sockets and requests and must stay prompt,
    * while a call's audio waits in the pipeline's hold-back anyway (hundreds of ms). The price is that other
-   * processes on the machine at the normal priority also come first.
+   * processes on the machine at the normal priority also come first: the default is 0, which on the 2-core
+   * bench held 425 calls on one instance where 5 held 275–325.
    */
   niceness: number;
 }
