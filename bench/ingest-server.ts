@@ -6,8 +6,10 @@
  *   A. one instance on every core (MEDIA_WORKERS = the machine's cores)           — target: ≥ 400 calls
  *   B. one instance pinned to one core (taskset, MEDIA_WORKERS=1)
  *   C. two instances, each pinned to its own core, one MySQL and Redis           — target: ≥ 1.8 × B
+ *   D. one instance pinned to one core with its load generator on the same core: the share of the machine each
+ *      instance of C has (in B the generator has the other core to itself)
  * Build and run (from the repository root):
- *   npm run build && npx tsc -p bench/tsconfig.json && node dist/bench/ingest-server.js [trialSeconds=10] [minutesPerSection=3] [sections=ABC]
+ *   npm run build && npx tsc -p bench/tsconfig.json && node dist/bench/ingest-server.js [trialSeconds=10] [minutesPerSection=3] [sections=ABCD]
  * BENCH_CALLS=n (BENCH_REPEATS=k) plays k trials of n calls per section instead, for CPU per call-second.
  * MEDIA_WORKER_NICENESS is passed on to the instances.
  * BENCH_MYSQL_URL (default mysql://root@127.0.0.1:3306) and BENCH_REDIS_URL (default redis://127.0.0.1:6379).
@@ -90,6 +92,8 @@ class Fleet {
     readonly instances: InstanceProcess[],
     readonly mediaUrls: string[],
     private readonly cleanup: () => Promise<void>,
+    /** taskset CPU list of the load generator; unpinned when absent. */
+    readonly loadCpus?: string,
   ) {}
 
   /** The gateway's token, the customer, and `calls` agents (created on the first instance as needed). */
@@ -97,7 +101,7 @@ class Fleet {
     return this.instances[0].request({ kind: "setup", agents: calls }, "setup");
   }
 
-  static async start(specs: InstanceSpec[]): Promise<Fleet> {
+  static async start(specs: InstanceSpec[], loadCpus?: string): Promise<Fleet> {
     const database = `callvault_bench_${randomBytes(4).toString("hex")}`;
     const admin = await mysql.createConnection(MYSQL_URL);
     await admin.query(`CREATE DATABASE ${database}`);
@@ -133,7 +137,7 @@ class Fleet {
         };
         mediaUrls.push((await instance.request({ kind: "start", env }, "started")).mediaUrl);
       }
-      return new Fleet(instances, mediaUrls, cleanup);
+      return new Fleet(instances, mediaUrls, cleanup, loadCpus);
     } catch (error) {
       await cleanup();
       throw error;
@@ -158,7 +162,10 @@ async function runTrial(fleet: Fleet, calls: number, seconds: number): Promise<T
   let steadyStart = 0;
   let steadyEnd = 0;
   const relayed: Promise<unknown>[] = [];
-  const child: ChildProcess = fork(path.join(__dirname, "ingest-load.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const loadScript = path.join(__dirname, "ingest-load.js");
+  const child: ChildProcess = fleet.loadCpus
+    ? fork(loadScript, [], { execPath: "taskset", execArgv: ["-c", fleet.loadCpus, process.execPath], stdio: ["ignore", "inherit", "inherit", "ipc"] })
+    : fork(loadScript, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const client = await new Promise<LoadResult>((resolve, reject) => {
     child.on("message", (message: LoadMessage) => {
       if (message.kind === "steady-start") {
@@ -233,9 +240,9 @@ function cpuPerCallSecond(r: TrialResult): string {
 }
 
 /** Ramps the call count (doubling, then bisecting to within 10 %) inside the time budget; returns the most that kept up. */
-async function section(label: string, specs: InstanceSpec[], firstCalls: number, seconds: number, budgetMs: number): Promise<number> {
+async function section(label: string, specs: InstanceSpec[], firstCalls: number, seconds: number, budgetMs: number, loadCpus?: string): Promise<number> {
   console.log(`\n${label}`);
-  const fleet = await Fleet.start(specs);
+  const fleet = await Fleet.start(specs, loadCpus);
   try {
     // Agents are created ahead, so that a fixed-load trial's CPU is the calls' alone.
     if (FIXED_CALLS > 0) await fleet.users(FIXED_CALLS);
@@ -282,7 +289,7 @@ async function section(label: string, specs: InstanceSpec[], firstCalls: number,
 async function main(): Promise<void> {
   const seconds = Number(process.argv[2] ?? 10);
   const budgetMs = Number(process.argv[3] ?? 3) * 60_000;
-  const sections = process.argv[4] ?? "ABC";
+  const sections = process.argv[4] ?? "ABCD";
   const cores = os.availableParallelism();
   console.log(`Node ${process.version}, ${cores} × ${os.cpus()[0]?.model ?? "unknown CPU"}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   console.log(`Instances on MySQL/MariaDB + Redis, real-time Twilio streams from a forked process (unpinned); ${seconds} s trials.`);
@@ -290,13 +297,23 @@ async function main(): Promise<void> {
   const found: Record<string, number> = {};
   if (sections.includes("A")) found.A = await section(`A. one instance, every core (MEDIA_WORKERS=${cores}) — target ≥ 400 (before the worker pool: < 200)`, [{ workers: cores }], 100, seconds, budgetMs);
   if (sections.includes("B")) found.B = await section("B. one instance pinned to one core (taskset -c 0, MEDIA_WORKERS=1)", [{ cpus: "0", workers: 1 }], 50, seconds, budgetMs);
+  if (sections.includes("D")) {
+    // In C each instance shares its core with (about half of) the load generator, which plays its calls; in B the
+    // generator has the other core to itself. D gives one instance what each instance of C has: one core, shared
+    // with the generator of its own calls.
+    found.D = await section("D. one instance and its load generator pinned to one core (taskset -c 0, MEDIA_WORKERS=1): one instance of C's share", [{ cpus: "0", workers: 1 }], 50, seconds, budgetMs, "0");
+  }
   if (sections.includes("C") && cores >= 2) {
     found.C = await section("C. two instances, each pinned to its own core (MEDIA_WORKERS=1 each), one MySQL + Redis — target ≥ 1.8 × B", [{ cpus: "0", workers: 1 }, { cpus: "1", workers: 1 }], 100, seconds, budgetMs);
   }
   console.log("\nSummary (concurrent real-time calls with zero dropped frames and event-loop p99 ≤ 50 ms):");
   if (found.A !== undefined) console.log(`  A. one instance, ${cores} cores: ${found.A}   (target ≥ 400; before the worker pool: < 200)`);
   if (found.B !== undefined) console.log(`  B. one instance, 1 core: ${found.B}`);
-  if (found.C !== undefined) console.log(`  C. two instances, 1 core each: ${found.C}${found.B ? `   = ${(found.C / found.B).toFixed(2)} × B (target ≥ 1.8)` : ""}`);
+  if (found.D !== undefined) console.log(`  D. one instance and its load generator, 1 core: ${found.D}`);
+  if (found.C !== undefined) {
+    const ratios = [found.B ? `${(found.C / found.B).toFixed(2)} × B` : "", found.D ? `${(found.C / found.D).toFixed(2)} × D` : ""].filter(Boolean).join(", ");
+    console.log(`  C. two instances, 1 core each: ${found.C}${ratios ? `   = ${ratios} (target ≥ 1.8)` : ""}`);
+  }
 }
 
 main().catch((error: unknown) => {
