@@ -32,7 +32,14 @@ export class SqliteWalSync {
   }
 
   private async syncNow(): Promise<void> {
-    const handle = await fs.open(this.walPath, "r");
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(this.walPath, "r");
+    } catch (error) {
+      // No WAL file: the last connection closed, and SQLite checkpointed it into the database and synced that.
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw error;
+    }
     try {
       await handle.datasync();
     } finally {
