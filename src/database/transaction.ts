@@ -127,7 +127,7 @@ export class TransactionRunner {
         readCommittedConnections.add(connection);
       }
       // Started as far as TypeORM can tell (its own writes will not open a nested transaction), but START
-      // TRANSACTION is only sent with the first statement: a pause is four round trips instead of five.
+      // TRANSACTION is only sent with the first statement: one round trip less per transaction.
       const transactionState = runner as unknown as { isTransactionActive: boolean; transactionDepth: number };
       transactionState.isTransactionActive = true;
       transactionState.transactionDepth = 1;
