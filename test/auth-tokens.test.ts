@@ -226,7 +226,7 @@ describe("configuration", () => {
     expect(() => loadConfig(env)).not.toThrow();
   });
 
-  it("runs a media worker per core, 5 nice levels below the event loop, and cuts pauses from 100 ms before their request by default", () => {
+  it("runs a media worker per core at the event loop's priority and cuts pauses from 100 ms before their request by default", () => {
     expect(loadConfig({}).mediaPipeline).toEqual({ workers: os.availableParallelism(), pauseGuardMs: 100, workerNiceness: 0 });
     expect(loadConfig({ MEDIA_WORKERS: "3", PAUSE_GUARD_MS: "0", MEDIA_WORKER_NICENESS: "5" }).mediaPipeline).toEqual({ workers: 3, pauseGuardMs: 0, workerNiceness: 5 });
   });
