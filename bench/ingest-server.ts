@@ -8,8 +8,11 @@
  *   C. two instances, each pinned to its own core, one MySQL and Redis           — target: ≥ 1.8 × B
  *   D. one instance pinned to one core with its load generator on the same core: the share of the machine each
  *      instance of C has (in B the generator has the other core to itself)
+ *   R. (after D) C at BENCH_RATIO (1.8) × D's capacity and D at its capacity, alternated, BENCH_RATIO_REPEATS (3)
+ *      trials each on fresh fleets: the fleet target checked at exactly the load it names (R alone: BENCH_D_CALLS=n
+ *      gives D's capacity from an earlier run)
  * Build and run (from the repository root):
- *   npm run build && npx tsc -p bench/tsconfig.json && node dist/bench/ingest-server.js [trialSeconds=10] [minutesPerSection=3] [sections=ABCD]
+ *   npm run build && npx tsc -p bench/tsconfig.json && node dist/bench/ingest-server.js [trialSeconds=10] [minutesPerSection=3] [sections=ABCDR]
  * BENCH_CALLS=n (BENCH_REPEATS=k) plays k trials of n calls per section instead, for CPU per call-second.
  * MEDIA_WORKER_NICENESS is passed on to the instances.
  * BENCH_MYSQL_URL (default mysql://root@127.0.0.1:3306) and BENCH_REDIS_URL (default redis://127.0.0.1:6379).
@@ -35,6 +38,9 @@ const MAX_CALLS = 1200;
 /** BENCH_CALLS=n runs BENCH_REPEATS trials of n calls per section instead of searching for the capacity. */
 const FIXED_CALLS = Number(process.env.BENCH_CALLS ?? 0);
 const FIXED_REPEATS = Number(process.env.BENCH_REPEATS ?? 1);
+/** Section R: C at this multiple of D's capacity, alternated with D, this many trials each. */
+const RATIO_TARGET = Number(process.env.BENCH_RATIO ?? 1.8);
+const RATIO_REPEATS = Number(process.env.BENCH_RATIO_REPEATS ?? 3);
 const MYSQL_URL = process.env.BENCH_MYSQL_URL || "mysql://root@127.0.0.1:3306";
 const REDIS_URL = process.env.BENCH_REDIS_URL || "redis://127.0.0.1:6379";
 
@@ -239,20 +245,26 @@ function cpuPerCallSecond(r: TrialResult): string {
   return `instances ${(sum("trialCpuMs") / callSeconds).toFixed(2)} (event loop ${(sum("trialMainCpuMs") / callSeconds).toFixed(2)}), load generator ${((r.client.cpuShare * 1000) / r.calls).toFixed(2)}`;
 }
 
-/** Ramps the call count (doubling, then bisecting to within 10 %) inside the time budget; returns the most that kept up. */
-async function section(label: string, specs: InstanceSpec[], firstCalls: number, seconds: number, budgetMs: number, loadCpus?: string): Promise<number> {
-  console.log(`\n${label}`);
+/** A fleet on a fresh database, warmed up; `agents` are created ahead so that a fixed-load trial's CPU is the calls' alone. */
+async function warmFleet(specs: InstanceSpec[], warmUpCalls: number, agents: number, loadCpus?: string): Promise<Fleet> {
   const fleet = await Fleet.start(specs, loadCpus);
   try {
-    // Agents are created ahead, so that a fixed-load trial's CPU is the calls' alone.
-    if (FIXED_CALLS > 0) await fleet.users(FIXED_CALLS);
-    // Not counted: the first calls start the media workers (thread start, WebAssembly compile) and warm the JIT.
-    const warmUp = await runTrial(fleet, Math.min(firstCalls, 20), 3);
+    if (agents > 0) await fleet.users(agents);
+    // Not counted: the first calls start the media workers (thread start, WebAssembly compile), warm the JIT and
+    // leave LAME instances for the next calls to reuse, as a running instance has.
+    const warmUp = await runTrial(fleet, warmUpCalls, 3);
     console.log(`  (warm-up, not counted: ${warmUp.calls} calls, ${warmUp.verdict})`);
+    return fleet;
   } catch (error) {
     await fleet.stop();
     throw error;
   }
+}
+
+/** Ramps the call count (doubling, then bisecting to within 10 %) inside the time budget; returns the most that kept up. */
+async function section(label: string, specs: InstanceSpec[], firstCalls: number, seconds: number, budgetMs: number, loadCpus?: string): Promise<number> {
+  console.log(`\n${label}`);
+  const fleet = await warmFleet(specs, Math.min(firstCalls, 20), FIXED_CALLS, loadCpus);
   const began = Date.now();
   try {
     // A trial takes its seconds plus ~8 s (creating agents the first time, connecting, warm-up, draining).
@@ -286,10 +298,43 @@ async function section(label: string, specs: InstanceSpec[], firstCalls: number,
   }
 }
 
+/**
+ * The fleet target checked directly, side by side: D (one instance and its generator on one core) at the capacity
+ * its search found, and C (two instances) at `ratio` × that, alternated, each trial on a fresh fleet warmed up
+ * with the trial's own number of calls.
+ * A capacity search moves in steps of 10 % and one unlucky trial caps it; repeated fixed loads say how often
+ * each configuration keeps up at exactly the load the target names.
+ */
+async function ratioCheck(oneInstanceCalls: number, ratio: number, repeats: number, seconds: number): Promise<{ d: boolean[]; c: boolean[]; cCalls: number }> {
+  const cCalls = Math.ceil(oneInstanceCalls * ratio);
+  console.log(`\nR. C at ${ratio} × D = ${cCalls} calls, alternated with D at ${oneInstanceCalls} calls, ${repeats} trials each (fresh fleet per trial)`);
+  const d: boolean[] = [];
+  const c: boolean[] = [];
+  for (let repeat = 0; repeat < repeats; repeat++) {
+    for (const [label, specs, calls, loadCpus, outcomes] of [
+      ["D", [{ cpus: "0", workers: 1 }], oneInstanceCalls, "0", d],
+      ["C", [{ cpus: "0", workers: 1 }, { cpus: "1", workers: 1 }], cCalls, undefined, c],
+    ] as const) {
+      console.log(` ${label} trial ${repeat + 1}:`);
+      // Warmed up with the trial's own number of calls: in the capacity search, the trials before left the
+      // instance that many LAME instances and a warm JIT; a cold instance pays ~2 s of CPU to start them all.
+      const fleet = await warmFleet([...specs], calls, calls, loadCpus);
+      try {
+        const result = await runTrial(fleet, calls, seconds);
+        console.log(format(result));
+        outcomes.push(result.verdict === "keeps up");
+      } finally {
+        await fleet.stop();
+      }
+    }
+  }
+  return { d, c, cCalls };
+}
+
 async function main(): Promise<void> {
   const seconds = Number(process.argv[2] ?? 10);
   const budgetMs = Number(process.argv[3] ?? 3) * 60_000;
-  const sections = process.argv[4] ?? "ABCD";
+  const sections = process.argv[4] ?? "ABCDR";
   const cores = os.availableParallelism();
   console.log(`Node ${process.version}, ${cores} × ${os.cpus()[0]?.model ?? "unknown CPU"}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   console.log(`Instances on MySQL/MariaDB + Redis, real-time Twilio streams from a forked process (unpinned); ${seconds} s trials.`);
@@ -306,6 +351,9 @@ async function main(): Promise<void> {
   if (sections.includes("C") && cores >= 2) {
     found.C = await section("C. two instances, each pinned to its own core (MEDIA_WORKERS=1 each), one MySQL + Redis — target ≥ 1.8 × B", [{ cpus: "0", workers: 1 }, { cpus: "1", workers: 1 }], 100, seconds, budgetMs);
   }
+  // R alone checks against a D capacity found earlier (BENCH_D_CALLS).
+  if (found.D === undefined && process.env.BENCH_D_CALLS) found.D = Number(process.env.BENCH_D_CALLS);
+  const check = sections.includes("R") && found.D && cores >= 2 ? await ratioCheck(found.D, RATIO_TARGET, RATIO_REPEATS, seconds) : undefined;
   console.log("\nSummary (concurrent real-time calls with zero dropped frames and event-loop p99 ≤ 50 ms):");
   if (found.A !== undefined) console.log(`  A. one instance, ${cores} cores: ${found.A}   (target ≥ 400; before the worker pool: < 200)`);
   if (found.B !== undefined) console.log(`  B. one instance, 1 core: ${found.B}`);
@@ -313,6 +361,10 @@ async function main(): Promise<void> {
   if (found.C !== undefined) {
     const ratios = [found.B ? `${(found.C / found.B).toFixed(2)} × B` : "", found.D ? `${(found.C / found.D).toFixed(2)} × D` : ""].filter(Boolean).join(", ");
     console.log(`  C. two instances, 1 core each: ${found.C}${ratios ? `   = ${ratios} (target ≥ 1.8)` : ""}`);
+  }
+  if (check) {
+    const kept = (outcomes: boolean[]) => `keeps up in ${outcomes.filter(Boolean).length} of ${outcomes.length} trials`;
+    console.log(`  R. D at ${found.D} calls: ${kept(check.d)}; C at ${RATIO_TARGET} × D = ${check.cCalls} calls: ${kept(check.c)}`);
   }
 }
 
