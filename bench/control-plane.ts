@@ -9,10 +9,12 @@
  *      the bare server's pairs/s under the same load (0 and 5,000 subscribers) show what HTTP + GraphQL and the
  *      deliveries alone allow on this machine.
  * Options (env): BENCH_DB=sqlite|mysql://root@127.0.0.1:3306 (default sqlite), BENCH_QUICK=1 (fewer events),
- * BENCH_ONLY=a,b,c, BENCH_PROFILE_DIR=dir (a V8 CPU profile of each server process).
+ * BENCH_ONLY=a,b,c, BENCH_PROFILE_DIR=dir (a V8 CPU profile of each server process), BENCH_SETTLE=0 (MariaDB: do not
+ * flush InnoDB's dirty pages before each measurement; see control-plane/innodb.ts).
  */
 import { ChildProcess, fork, spawn } from "node:child_process";
 import path from "node:path";
+import { checkpointAge, settleInnoDB } from "./control-plane/innodb";
 import { percentile, Subscribers, toggle } from "./control-plane/load";
 import type { BenchTarget, ServerMessage } from "./control-plane/protocol";
 
@@ -20,6 +22,7 @@ const DB = process.env.BENCH_DB ?? "sqlite";
 const QUICK = process.env.BENCH_QUICK === "1";
 const ONLY = new Set((process.env.BENCH_ONLY ?? "a,b,c").split(","));
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 1000);
+const SETTLE = DB.startsWith("mysql") && process.env.BENCH_SETTLE !== "0";
 const log = (message: string) => process.env.BENCH_VERBOSE && console.error(`[${new Date().toISOString()}] ${message}`);
 
 interface Server {
@@ -47,6 +50,15 @@ async function startServer(name: string, script: string, args: string[]): Promis
       child.send("cpu");
     });
   return { name, target, process: child, cpuMs };
+}
+
+/** MariaDB: every measurement starts with InnoDB's redo checkpointed, not with what earlier ones left behind. */
+async function settle(): Promise<string> {
+  if (!SETTLE) return "";
+  const settled = await settleInnoDB(DB);
+  if (!settled) return "InnoDB not settled (SET GLOBAL refused)";
+  const mb = (n: number) => n.toFixed(0);
+  return `InnoDB checkpoint age ${mb(settled.before.ageMb)} → ${mb(settled.after.ageMb)} MB of ${mb(settled.after.maxMb)}`;
 }
 
 const stop = (server: Server) => new Promise<void>((resolve) => {
@@ -197,6 +209,7 @@ async function main() {
       const results: Record<string, { dps: number[]; p99: number[]; cpu: number[] }> = { callvault: { dps: [], p99: [], cpu: [] }, bare: { dps: [], p99: [], cpu: [] } };
       for (let r = 0; r < repeats; r++) {
         for (const [name, script] of [["callvault", "callvault-server.js"], ["bare", "reference-server.js"]] as const) {
+          if (name === "callvault") log(await settle());
           const server = await startServer(name, script, [String(AGENTS), DB]);
           log(`${name} ready`);
           const result = await broadcast(server, new Agents(server.target), sockets, QUICK ? 10 : 20);
@@ -214,6 +227,7 @@ async function main() {
       const sel: Record<string, { dps: number[]; cpu: number[] }> = { callvault: { dps: [], cpu: [] }, bare: { dps: [], cpu: [] } };
       for (let r = 0; r < repeats; r++) {
         for (const [name, script] of [["callvault", "callvault-server.js"], ["bare", "reference-server.js"]] as const) {
+          if (name === "callvault") log(await settle());
           const server = await startServer(name, script, [String(sockets), DB]);
           const result = await selective(server, new Agents(server.target), QUICK ? 1000 : 2000);
           sel[name].dps.push(result.deliveriesPerSecond);
@@ -230,17 +244,24 @@ async function main() {
     console.log();
   }
   if (ONLY.has("b")) {
+    const settled = await settle();
     const server = await startServer("callvault", "callvault-server.js", [String(AGENTS), DB]);
+    const startAge = DB.startsWith("mysql") ? await checkpointAge(DB) : undefined;
     const result = await latency(server, new Agents(server.target), 200, QUICK ? 5 : 10);
+    const endAge = DB.startsWith("mysql") ? await checkpointAge(DB) : undefined;
     await stop(server);
-    console.log(`(b) pause→CHANGE at 200 ops/s, 1,000 agents subscribed (open loop, ${result.operations} ops): p50 ${fmt(result.p50Ms, 1)} ms, p99 ${fmt(result.p99Ms, 1)} ms, max ${fmt(result.maxMs, 1)} ms; delivered ${result.delivered}/${result.operations}, missing ${result.missing}, out of order ${result.outOfOrder} (goal: p99 ≤ 50 ms, none missing)\n`);
+    console.log(`(b) pause→CHANGE at 200 ops/s, 1,000 agents subscribed (open loop, ${result.operations} ops): p50 ${fmt(result.p50Ms, 1)} ms, p99 ${fmt(result.p99Ms, 1)} ms, max ${fmt(result.maxMs, 1)} ms; delivered ${result.delivered}/${result.operations}, missing ${result.missing}, out of order ${result.outOfOrder} (goal: p99 ≤ 50 ms, none missing)`);
+    if (startAge && endAge) console.log(`    ${settled ? `${settled}; ` : ""}during the run ${fmt(startAge.ageMb)} → ${fmt(endAge.ageMb)} MB`);
+    console.log();
   }
   if (ONLY.has("c")) {
     const clients = DB.startsWith("mysql") ? 16 : 64;
     const seconds = QUICK ? 4 : 8;
     const runs: Record<string, number[]> = { raw: [], chained: [], zero: [], many: [], bare: [], bareMany: [] };
     for (let r = 0; r < repeats; r++) {
+      log(await settle());
       runs.raw.push(await raw(clients, seconds));
+      log(await settle());
       runs.chained.push(await raw(clients, seconds, true));
       // The floor of any GraphQL-over-HTTP server here: the bare one, no database, same load generator.
       for (const [label, subscribers] of [["bare", 0], ["bareMany", 5000]] as const) {
@@ -249,6 +270,7 @@ async function main() {
         await stop(bare);
       }
       for (const [label, subscribers] of [["zero", 0], ["many", 5000]] as const) {
+        log(await settle());
         const server = await startServer("callvault", "callvault-server.js", [String(AGENTS), DB]);
         runs[label].push(await throughput(server, new Agents(server.target), clients, seconds, subscribers));
         await stop(server);
