@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { DataSource } from "typeorm";
 import { openDataSource } from "../src/database/data-source";
+import { forDialect } from "../src/database/raw-sql";
 import { runMigrationsExclusively } from "../src/database/run-migrations";
 import { SqliteWalSync } from "../src/database/sqlite-wal-sync";
 import { ConcurrentModificationError, TransactionRunner, UnitOfWork } from "../src/database/transaction";
@@ -23,7 +24,7 @@ afterAll(async () => {
   await database.drop();
 });
 
-const q = (uow: UnitOfWork, sql: string) => (uow.dialect === "mysql" ? sql.replace(/"/g, "`") : sql);
+const q = (uow: UnitOfWork, sql: string) => forDialect(sql, uow.dialect === "mysql");
 const key = (n: number) => `uow-test-${n}`;
 const at = () => new Date().toISOString().replace("T", " ").replace("Z", "");
 const insertLease = (uow: UnitOfWork, name: string) => ({
@@ -110,10 +111,13 @@ describe("SQLite group commit", () => {
     let started = 0;
     const syncNow = (walSync as unknown as { syncNow: () => Promise<void> }).syncNow.bind(walSync);
     (walSync as unknown as { syncNow: () => Promise<void> }).syncNow = () => (started++, syncNow());
-    const first = walSync.sync();
-    const waiting = [walSync.sync(), walSync.sync(), walSync.sync()];
-    await Promise.all([first, ...waiting]);
-    expect(started).toBe(2);
-    fs.rmSync(dir, { recursive: true, force: true });
+    try {
+      const first = walSync.sync();
+      const waiting = [walSync.sync(), walSync.sync(), walSync.sync()];
+      await Promise.all([first, ...waiting]);
+      expect(started).toBe(2);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -38,6 +38,17 @@ describe("viewers read together", () => {
     });
   });
 
+  it("answers every lookup of a turn with more users than one query takes (100 ids each)", async () => {
+    const agent = await t.user([Role.AGENT], "viewer-far");
+    const { users } = t.app.services;
+    // 150 unknown users with the known one in the second query's share.
+    const ids = Array.from({ length: 150 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`);
+    ids[120] = agent.id;
+    const viewers = await Promise.all(ids.map((id) => users.loadViewer(id)));
+    expect(viewers.filter(Boolean).map((viewer) => viewer!.userId)).toEqual([agent.id]);
+    expect(viewers[120]?.roles).toEqual(new Set([Role.AGENT]));
+  });
+
   it("reads the roles again for the next request after a role change", async () => {
     const user = await t.user([Role.AGENT], "viewer-promoted");
     const ME_ROLES = `{ me { roles } }`;

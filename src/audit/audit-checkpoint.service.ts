@@ -2,7 +2,7 @@ import type { QueryDeepPartialEntity } from "typeorm/query-builder/QueryPartialE
 import { DataSource, IsNull, LessThan, Not } from "typeorm";
 import { isMysql } from "../database/data-source";
 import { isUniqueViolation } from "../database/errors";
-import { dataSourceSql } from "../database/raw-sql";
+import { dataSourceSql, forDialect } from "../database/raw-sql";
 import { fromStoredEntry, StoredAuditRow } from "./audit-row";
 import { AuditCheckpointEntity } from "./audit-checkpoint.entity";
 import { AuditCheckpointSigner } from "./audit-checkpoint-signer";
@@ -113,7 +113,7 @@ export class AuditCheckpointService {
       const anchor = await repo.findOne({ where: { position: from.position } });
       if (!anchor || anchor.hash !== from.hash) throw new AuditChainBrokenError(from.position);
     }
-    const sql = isMysql(this.dataSource) ? WALK_SQL.replace(/"/g, "`") : WALK_SQL;
+    const sql = forDialect(WALK_SQL, isMysql(this.dataSource));
     while (expected <= toPosition) {
       const rows = (await dataSourceSql(this.dataSource, sql, [expected, WALK_BATCH])).records as StoredAuditRow[];
       if (rows.length === 0) throw new AuditChainBrokenError(expected);

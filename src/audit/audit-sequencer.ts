@@ -1,4 +1,4 @@
-import type { SqlStatement } from "../database/raw-sql";
+import { forDialect, SqlStatement } from "../database/raw-sql";
 import type { TransactionRunner, UnitOfWork } from "../database/transaction";
 import { hashAuditEntry } from "./audit-hash";
 import { fromStoredEntry, StoredAuditRow } from "./audit-row";
@@ -131,7 +131,7 @@ export class AuditSequencer {
   }
 }
 
-const quoter = (uow: UnitOfWork) => (sql: string) => (uow.dialect === "mysql" ? sql.replace(/"/g, "`") : sql);
+const quoter = (uow: UnitOfWork) => (sql: string) => forDialect(sql, uow.dialect === "mysql");
 
 function linksStatement(uow: UnitOfWork, links: { id: string; position: number; prevHash: string; hash: string }[]): SqlStatement {
   const cases = (column: string) => `"${column}" = CASE "id" ${links.map(() => "WHEN ? THEN ?").join(" ")} END`;

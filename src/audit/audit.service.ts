@@ -1,7 +1,7 @@
 import { randomFillSync } from "node:crypto";
 import { Between, DataSource, FindOptionsWhere, IsNull, LessThan, LessThanOrEqual, MoreThanOrEqual, Not } from "typeorm";
 import type { Viewer } from "../auth/viewer";
-import type { SqlStatement } from "../database/raw-sql";
+import { forDialect, SqlStatement } from "../database/raw-sql";
 import { dbTime } from "../database/sql-time";
 import type { TransactionRunner, UnitOfWork } from "../database/transaction";
 import { AuditAction } from "./audit-action";
@@ -73,7 +73,7 @@ function randomHex8(): string {
 const INSERT_ENTRY =
   `INSERT INTO "audit_entries" ("id", "position", "occurredAt", "actorId", "actorRoles", "action", "targetType", "targetId", "details", "requestId", "prevHash", "hash") ` +
   `VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`;
-const INSERT_ENTRY_MYSQL = INSERT_ENTRY.replace(/"/g, "`");
+const INSERT_ENTRY_MYSQL = forDialect(INSERT_ENTRY, true);
 
 /**
  * The audit log. Appending is one INSERT in the caller's transaction (no shared row is touched); the

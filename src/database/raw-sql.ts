@@ -3,6 +3,9 @@ import { isMysql } from "./data-source";
 
 export type SqlRow = Record<string, unknown>;
 
+/** Hand-written SQL quotes identifiers the standard way ("name"); MySQL and MariaDB take backticks. */
+export const forDialect = (sql: string, mysql: boolean): string => (mysql ? sql.replace(/"/g, "`") : sql);
+
 export interface SqlResult {
   records: SqlRow[];
   /** Rows changed, for INSERT/UPDATE/DELETE. */

@@ -1,5 +1,5 @@
 import { newId } from "../common/ids";
-import type { SqlStatement } from "../database/raw-sql";
+import { forDialect, SqlStatement } from "../database/raw-sql";
 import { dbTime, fromDbTime } from "../database/sql-time";
 import { ConcurrentModificationError, UnitOfWork } from "../database/transaction";
 import type { CustomerTimelineChangedEvent, HoldSnapshot, RecordingStateChangedEvent, TimelineChangeKind } from "../events/topics";
@@ -42,7 +42,7 @@ const DATE_COLUMNS = new Set(["startedAt", "endedAt", "deletedAt", "updatedAt", 
 function dialectCache(build: (lock: string) => string) {
   const cache: Partial<Record<UnitOfWork["dialect"], string>> = {};
   return (uow: UnitOfWork) =>
-    (cache[uow.dialect] ??= uow.dialect === "mysql" ? build(" FOR UPDATE").replace(/"/g, "`") : build(""));
+    (cache[uow.dialect] ??= uow.dialect === "mysql" ? forDialect(build(" FOR UPDATE"), true) : build(""));
 }
 
 const num = (value: unknown) => (value === null || value === undefined ? null : Number(value));
@@ -153,8 +153,10 @@ export function updateRecordingStateStatement(uow: UnitOfWork, recording: Record
   const cacheKey = `${uow.dialect}:${names.join(",")}`;
   let sql = updateSqlCache.get(cacheKey);
   if (!sql) {
-    sql = `UPDATE "recordings" SET "state" = ?, "sequence" = "sequence" + 1, "updatedAt" = ?${names.map((n) => `, "${n}" = ?`).join("")} WHERE "id" = ? AND "sequence" = ?`;
-    if (uow.dialect === "mysql") sql = sql.replace(/"/g, "`");
+    sql = forDialect(
+      `UPDATE "recordings" SET "state" = ?, "sequence" = "sequence" + 1, "updatedAt" = ?${names.map((n) => `, "${n}" = ?`).join("")} WHERE "id" = ? AND "sequence" = ?`,
+      uow.dialect === "mysql",
+    );
     updateSqlCache.set(cacheKey, sql);
   }
   const values = names.map((name) => {
@@ -236,8 +238,10 @@ export function addHold(uow: UnitOfWork, recordingId: string, intervalId: string
 
 export function releaseHolds(uow: UnitOfWork, holds: PauseHoldEntity[], by: string | null, kind: HoldReleaseKind, at: Date): SqlStatement[] {
   if (holds.length === 0) return [];
-  let sql = `UPDATE "pause_holds" SET "releasedAt" = ?, "releasedById" = ?, "releaseKind" = ?, "activeKey" = NULL WHERE "id" IN (${holds.map(() => "?").join(", ")})`;
-  if (uow.dialect === "mysql") sql = sql.replace(/"/g, "`");
+  const sql = forDialect(
+    `UPDATE "pause_holds" SET "releasedAt" = ?, "releasedById" = ?, "releaseKind" = ?, "activeKey" = NULL WHERE "id" IN (${holds.map(() => "?").join(", ")})`,
+    uow.dialect === "mysql",
+  );
   return [{ text: sql, values: [dbTime(at), by, kind, ...holds.map((h) => h.id)] }];
 }
 
