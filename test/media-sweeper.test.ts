@@ -27,7 +27,8 @@ describe("the media sweeper", () => {
     const ds = t.app.services.dataSource;
     // The state such a crash leaves: the object is published, the row still says WRITING, the call has ended.
     await ds.getRepository(RecordingMediaEntity).update({ recordingId }, { status: MediaStatus.WRITING, sha256: null, sizeBytes: null });
-    await ds.getRepository(RecordingEntity).update({ id: recordingId }, { state: RecordingState.PROCESSING });
+    const { sequence } = await ds.getRepository(RecordingEntity).findOneByOrFail({ id: recordingId });
+    await ds.getRepository(RecordingEntity).update({ id: recordingId }, { state: RecordingState.PROCESSING, sequence: sequence + 1 });
 
     const report = await t.app.services.sweeper.sweep({}, inTwoHours());
     expect(report.recoveredIngests).toBe(1);

@@ -18,9 +18,10 @@ afterAll(() => t.close());
 const recordings = () => t.app.services.dataSource.getRepository(RecordingEntity);
 const auditCount = (targetId: string) => t.app.services.dataSource.getRepository(AuditEntryEntity).count({ where: { targetId } });
 
-/** Test setup only: puts a recording straight into `state`, bypassing the machine. */
+/** Test setup only: puts a recording straight into `state`, bypassing the machine (as any writer must, it bumps the sequence). */
 async function forceState(recordingId: string, state: RecordingState) {
-  await recordings().update({ id: recordingId }, { state });
+  const { sequence } = await recordings().findOneByOrFail({ id: recordingId });
+  await recordings().update({ id: recordingId }, { state, sequence: sequence + 1 });
 }
 
 const DELETE = /* GraphQL */ `

@@ -30,7 +30,11 @@ function ownRunner(manager: EntityManager) {
 
 /** Thrown when a conditional update finds the row changed underneath it; the whole unit is retried. */
 export class ConcurrentModificationError extends Error {
-  constructor(what: string) {
+  constructor(
+    what: string,
+    /** Nothing to wait for (a cached read turned out stale, no lock was contended): run again without backing off. */
+    readonly retryAtOnce = false,
+  ) {
     super(`${what} changed concurrently`);
     this.name = "ConcurrentModificationError";
   }
@@ -107,6 +111,7 @@ export class TransactionRunner {
         return result;
       } catch (error) {
         if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) throw error;
+        if (error instanceof ConcurrentModificationError && error.retryAtOnce) continue;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
       }
     }

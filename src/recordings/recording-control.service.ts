@@ -52,6 +52,7 @@ export class RecordingControlService {
     return this.machine.run(async (uow) => {
       const { recording, holds } = await this.lockTarget(uow, viewer, command.target, agentId);
       if (holds.some((h) => h.holderId === viewer.userId && h.holdKey === holdKey)) {
+        this.machine.confirm(recording);
         return { recording, activeHolds: holds };
       }
       const now = new Date();
@@ -100,7 +101,10 @@ export class RecordingControlService {
       const releasing = command.force
         ? holds
         : holds.filter((h) => h.holderId === viewer.userId && (holdKey === undefined || h.holdKey === holdKey));
-      if (releasing.length === 0) return { recording, activeHolds: holds };
+      if (releasing.length === 0) {
+        this.machine.confirm(recording);
+        return { recording, activeHolds: holds };
+      }
 
       const remaining = holds.filter((h) => !releasing.includes(h));
       await this.machine.apply(uow, recording, {
@@ -146,18 +150,20 @@ export class RecordingControlService {
     return agentId;
   }
 
+  /** Pause and resume write only through `apply`, so they may decide on the last committed snapshot (see lockOrSnapshot). */
   private async lockTarget(uow: UnitOfWork, viewer: Viewer, target: RecordingTarget, agentId: string | undefined): Promise<LockedRecording> {
     if (agentId !== undefined) {
-      const live = await this.machine.lockLiveOfAgent(uow, agentId);
+      const live = await this.machine.lockLiveOfAgentOrSnapshot(uow, agentId);
       if (!live) {
         throw new DomainError(ErrorCode.NoLiveRecording, `agent ${target.agentRef} has no live call recording`, { agentId });
       }
       return live;
     }
-    const locked = await this.machine.lock(uow, target.recordingId as string);
+    const locked = await this.machine.lockOrSnapshot(uow, target.recordingId as string);
     if (!locked) throw notFound("Recording", target.recordingId as string);
     assertMayControlAgent(viewer, locked.recording.agentId);
     if (!isLive(locked.recording.state)) {
+      this.machine.confirm(locked.recording);
       throw new DomainError(ErrorCode.RecordingNotLive, `recording ${locked.recording.id} is ${locked.recording.state}, not live`, {
         state: locked.recording.state,
       });

@@ -2,6 +2,7 @@ import type { AuditAction } from "../audit/audit-action";
 import type { AuditService } from "../audit/audit.service";
 import type { Viewer } from "../auth/viewer";
 import { DomainError, ErrorCode } from "../common/errors";
+import { isLockNotAvailable } from "../database/errors";
 import type { SqlStatement } from "../database/raw-sql";
 import type { TransactionRunner, UnitOfWork } from "../database/transaction";
 import type { TimelineChangeKind } from "../events/topics";
@@ -11,6 +12,7 @@ import type { RecordingEventPublisher } from "./recording-events";
 import { ControlSource, HoldReleaseKind, RecordingState } from "./recording-state";
 import {
   addHold,
+  claimUnlockedRowStatement,
   closePauseInterval,
   currentPauseIntervalId,
   lockLiveRecordingOfAgent,
@@ -26,6 +28,7 @@ import {
   updateRecordingStateStatement,
 } from "./recording-store";
 import { RecordingEntity } from "./recording.entity";
+import { RecordingSnapshots } from "./recording-snapshots";
 
 const { RECORDING, PAUSED, PROCESSING, AVAILABLE, FAILED, DELETED } = RecordingState;
 
@@ -123,6 +126,8 @@ export interface TransitionResult {
  * audit entry → state (and timeline) events published once the transaction has committed.
  */
 export class RecordingStateMachine {
+  private readonly snapshots = new RecordingSnapshots();
+
   constructor(
     private readonly transactions: TransactionRunner,
     private readonly audit: AuditService,
@@ -146,17 +151,41 @@ export class RecordingStateMachine {
     return lockRecordingOfCall(uow, callId);
   }
 
+  /**
+   * For units whose only write is one `apply` (pause, resume): the last snapshot this instance committed,
+   * without a locking read, when it has one. `apply`'s conditional UPDATE confirms it; a decision that writes
+   * nothing must be confirmed with `confirm` first. Otherwise the row is locked as by `lock`.
+   */
+  lockOrSnapshot(uow: UnitOfWork, recordingId: string): Promise<LockedRecording | null> {
+    return Promise.resolve(this.snapshots.ofRecording(recordingId) ?? this.lock(uow, recordingId));
+  }
+
+  lockLiveOfAgentOrSnapshot(uow: UnitOfWork, agentId: string): Promise<LockedRecording | null> {
+    return Promise.resolve(this.snapshots.ofLiveCallOfAgent(agentId) ?? this.lockLiveOfAgent(uow, agentId));
+  }
+
+  /**
+   * A unit that answers without writing (a no-op, a refusal) on a snapshot from `…OrSnapshot` would answer
+   * from what may be another instance's past: it runs again on the locked path instead.
+   */
+  confirm(recording: RecordingEntity): void {
+    if (this.snapshots.isSpeculative(recording)) throw this.snapshots.stale(recording.id);
+  }
+
   /** A new recording starts RECORDING at sequence 1; its first event has no previous state. */
   async create(uow: UnitOfWork, recording: RecordingEntity, request: Pick<TransitionRequest, "actor" | "source" | "timeline">): Promise<void> {
     if (recording.state !== RECORDING || recording.sequence !== 1) throw illegalTransition(RecordingTransition.START, recording);
     await uow.manager.insert(RecordingEntity, recording);
+    const created = Object.assign(new RecordingEntity(), recording);
+    uow.afterCommit(() => this.snapshots.remember(created, []));
     this.events.stateChanged(uow, stateChangedEvent(recording, null, request.actor?.userId ?? null, request.source, [], recording.updatedAt));
     if (request.timeline) this.events.timelineChanged(uow, timelineEvent(request.timeline, recording, recording.updatedAt));
   }
 
   async apply(uow: UnitOfWork, recording: RecordingEntity, request: TransitionRequest): Promise<TransitionResult> {
     const rule = TRANSITIONS[request.transition];
-    if (!rule.from.includes(recording.state)) throw illegalTransition(request.transition, recording);
+    const speculative = this.snapshots.isSpeculative(recording);
+    if (!rule.from.includes(recording.state)) throw speculative ? this.snapshots.stale(recording.id) : illegalTransition(request.transition, recording);
     const previousState = recording.state;
     const { at } = request;
     const effectiveAt = request.effectiveAt ?? at;
@@ -168,6 +197,11 @@ export class RecordingStateMachine {
     // Every write of the transition, then one batch: one round trip on MySQL.
     const update = updateRecordingStateStatement(uow, recording, rule.to, at, request.changes);
     const writes: SqlStatement[] = [update];
+    if (speculative) {
+      update.mustChangeOneRow = () => this.snapshots.stale(recording.id);
+      const claim = claimUnlockedRowStatement(uow, recording.id);
+      if (claim) writes.unshift(claim);
+    }
     const result: TransitionResult = { previousState, activeHolds: request.activeHolds };
     if (request.releaseHolds) writes.push(...releaseHolds(uow, request.releaseHolds.holds, request.releaseHolds.by, request.releaseHolds.kind, at));
     if (previousState === PAUSED && rule.to !== PAUSED) writes.push(closePauseInterval(uow, recording, at));
@@ -197,7 +231,12 @@ export class RecordingStateMachine {
         }),
       );
     }
-    await uow.sqlBatch(writes, { commit: request.lastWriteOfUnit });
+    await uow.sqlBatch(writes, { commit: request.lastWriteOfUnit }).catch((error) => {
+      // Another transaction holds the row: decide again once it is ours (on the locked path), at a later instant.
+      throw speculative && isLockNotAvailable(error) ? this.snapshots.stale(recording.id) : error;
+    });
+    const committed = Object.assign(new RecordingEntity(), recording);
+    uow.afterCommit(() => this.snapshots.remember(committed, result.activeHolds));
     this.events.stateChanged(uow, stateChangedEvent(recording, previousState, request.actor?.userId ?? null, request.source, result.activeHolds, at, effectiveAt));
     if (request.timeline) this.events.timelineChanged(uow, timelineEvent(request.timeline, recording, at));
     return result;

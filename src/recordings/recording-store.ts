@@ -174,6 +174,17 @@ export function updateRecordingStateStatement(uow: UnitOfWork, recording: Record
   return statement;
 }
 
+const CLAIM_UNLOCKED = dialectCache(() => `SELECT 1 FROM "recordings" WHERE "id" = ? FOR UPDATE NOWAIT`);
+
+/**
+ * MySQL: the row lock, refused at once (isLockNotAvailable) rather than waited for. A transition decided on a
+ * snapshot sends it first: its commit instant was stamped before its writes went out, so it must not wait
+ * behind another transaction's lock; SQLite has no row locks (its units run one at a time).
+ */
+export function claimUnlockedRowStatement(uow: UnitOfWork, recordingId: string): SqlStatement | undefined {
+  return uow.dialect === "mysql" ? { text: CLAIM_UNLOCKED(uow), values: [recordingId] } : undefined;
+}
+
 export const offsetMs = (recording: RecordingEntity, at: Date) => Math.max(0, at.getTime() - recording.startedAt.getTime());
 
 const INSERT_INTERVAL = dialectCache(
