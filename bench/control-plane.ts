@@ -9,7 +9,7 @@
  *      the bare server's pairs/s under the same load (0 and 5,000 subscribers) show what HTTP + GraphQL and the
  *      deliveries alone allow on this machine.
  * Options (env): BENCH_DB=sqlite|mysql://root@127.0.0.1:3306 (default sqlite), BENCH_QUICK=1 (fewer events),
- * BENCH_ONLY=a,b,c, BENCH_PROFILE_DIR=dir (a V8 CPU profile of each server process), BENCH_SETTLE=0 (MariaDB: do not
+ * BENCH_ONLY=a,b,c, BENCH_PROFILE_DIR=dir (a V8 CPU profile of each server's measured windows in (a)), BENCH_SETTLE=0 (MariaDB: do not
  * flush InnoDB's dirty pages before each measurement; see control-plane/innodb.ts).
  */
 import { ChildProcess, fork, spawn } from "node:child_process";
@@ -33,8 +33,7 @@ interface Server {
 }
 
 async function startServer(name: string, script: string, args: string[]): Promise<Server> {
-  const execArgv = process.env.BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-  const child = fork(path.join(__dirname, "control-plane", script), args, { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv });
+  const child = fork(path.join(__dirname, "control-plane", script), args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const target = await new Promise<BenchTarget>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`${name} exited with ${code}`)));
     child.on("message", (message: ServerMessage) => message.kind === "ready" && resolve(message.target));

@@ -224,7 +224,7 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
       deletion,
       redaction: new RecordingRedactionService(recordingStates, media, recordings, new Mp3Redactor(), legalHolds),
       legalHolds,
-      timeline: new TimelineService(dataSource, customers, recordings),
+      timeline: new TimelineService(dataSource, customers),
       tokens: TokenService.create(config.jwt, config.dataDir, (config.operations ?? DEFAULT_OPERATIONS).tokenMaxAgeSeconds),
       downloads: new DownloadService(dataSource, transactions, audit, users, recordings, media, {
         publicUrl: config.media.publicUrl,

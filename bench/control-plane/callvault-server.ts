@@ -13,6 +13,7 @@ import { createApp } from "../../src/app";
 import { Role } from "../../src/auth/role";
 import type { Viewer } from "../../src/auth/viewer";
 import { loadConfig } from "../../src/config/config";
+import { answerCpuRequests } from "./measured-window";
 import type { BenchTarget, ServerMessage } from "./protocol";
 
 async function main() {
@@ -70,12 +71,7 @@ async function main() {
     target: { url: `http://127.0.0.1:${port}/graphql`, wsUrl: `ws://127.0.0.1:${port}/graphql`, managerToken: manager.token, agents },
   };
   process.send!(ready);
-  process.on("message", (message: string) => {
-    if (message === "cpu") {
-      const usage = process.cpuUsage();
-      process.send!({ kind: "cpu", userMs: usage.user / 1000, systemMs: usage.system / 1000 } satisfies ServerMessage);
-    }
-  });
+  answerCpuRequests("callvault");
   process.on("disconnect", async () => {
     await app.close().catch(() => undefined);
     await dropDatabase().catch(() => undefined);

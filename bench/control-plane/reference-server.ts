@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { buildSchema, graphql, GraphQLSchema } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
+import { answerCpuRequests } from "./measured-window";
 import type { BenchTarget, ServerMessage } from "./protocol";
 
 const SDL = /* GraphQL */ `
@@ -127,12 +128,7 @@ async function main() {
   };
   process.send!(ready);
   process.on("disconnect", () => process.exit(0));
-  process.on("message", (message: string) => {
-    if (message === "cpu") {
-      const usage = process.cpuUsage();
-      process.send!({ kind: "cpu", userMs: usage.user / 1000, systemMs: usage.system / 1000 } satisfies ServerMessage);
-    }
-  });
+  answerCpuRequests("bare");
 }
 
 void main();

@@ -2,7 +2,6 @@ import { MaxLength, MinLength } from "class-validator";
 import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType } from "type-graphql";
 import { Permission } from "../auth/permissions";
 import { Auth } from "../graphql/auth";
-import { UserType } from "../users/user.types";
 import { ControlSource, HoldReleaseKind, RecordingState } from "./recording-state";
 
 @ObjectType("PauseHold", { description: "One requester's hold on a pause; the recording resumes when none remain." })

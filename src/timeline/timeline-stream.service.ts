@@ -6,7 +6,6 @@ import { KeyedStream } from "../events/keyed-stream";
 import { type CustomerTimelineChangedEvent, TimelineChangeKind } from "../events/topics";
 import { RecordingQueryService } from "../recordings/recording-query.service";
 import type { RecordingEntity } from "../recordings/recording.entity";
-import { rootLog } from "../logging/logger";
 
 export interface TimelineStreamMessage {
   kind: TimelineChangeKind;

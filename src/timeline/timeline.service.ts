@@ -3,7 +3,6 @@ import { DataSource } from "typeorm";
 import type { Viewer } from "../auth/viewer";
 import { badInput } from "../common/errors";
 import { CustomerService } from "../customers/customer.service";
-import { RecordingQueryService } from "../recordings/recording-query.service";
 import { RecordingEntity } from "../recordings/recording.entity";
 
 export interface TimelinePage {
@@ -32,7 +31,6 @@ export class TimelineService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly customers: CustomerService,
-    private readonly recordings: RecordingQueryService,
   ) {}
 
   /** A customer's call recordings, newest first; an agent sees only the calls they handled. */

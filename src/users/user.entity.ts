@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from "typeorm";
-import { idColumn, PRIMARY_ID, timestampColumn } from "../database/columns";
+import { PRIMARY_ID, timestampColumn } from "../database/columns";
 
 @Entity({ name: "users" })
 export class UserEntity {
