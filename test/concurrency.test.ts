@@ -2,6 +2,11 @@ import { AuditEntryEntity } from "../src/audit/audit-entry.entity";
 import { Role } from "../src/auth/role";
 import { PauseHoldEntity } from "../src/recordings/pause-hold.entity";
 import { IsNull } from "typeorm";
+import { PauseIntervalEntity } from "../src/recordings/pause-interval.entity";
+import { RecordingControlService } from "../src/recordings/recording-control.service";
+import { RecordingEventPublisher } from "../src/recordings/recording-events";
+import { RecordingStateMachine } from "../src/recordings/recording-state-machine";
+import { ControlSource } from "../src/recordings/recording-state";
 import { gql, SubscriptionRecorder, wsClient } from "./support/graphql-client";
 import { PAUSE, RESUME, Scenario, startCall, startScenarioApp, STATE_SUBSCRIPTION } from "./support/scenario";
 import { TestApp, TestUser } from "./support/test-app";
@@ -49,6 +54,58 @@ describe("50 concurrent pause/resume calls from several holders", () => {
 
     const audited = await ds.getRepository(AuditEntryEntity).count({ where: { targetId: recordingId } });
     expect(audited).toBe(changes);
+    expect((await t.app.services.audit.verify()).valid).toBe(true);
+
+    watch.stop();
+    await client.dispose();
+    await t.app.services.calls.end(s.apiUser.viewer, "t", callId);
+  });
+});
+
+describe("60 concurrent pause/resume calls split between this instance and another one on the same database", () => {
+  it("keep one truth: holds, state and the one open interval agree, every change is one event and one chained audit entry", async () => {
+    const { transactions, audit, bus, users } = t.app.services;
+    // Another instance: its own state machine, so its own snapshots, on the same database and event bus.
+    const elsewhere = new RecordingControlService(new RecordingStateMachine(transactions, audit, new RecordingEventPublisher(bus)), users);
+    const { recordingId, callId } = await startCall(t, s);
+    const holders = [
+      { user: s.agent, holdKey: undefined as string | undefined },
+      { user: s.manager, holdKey: undefined },
+      { user: s.apiUser, holdKey: "card-field" },
+    ];
+    const client = wsClient(t.wsUrl, s.manager.token);
+    const watch = new SubscriptionRecorder(client, STATE_SUBSCRIPTION, { recordingId });
+    await watch.waitFor(1);
+
+    // Warm both instances' snapshots first, so the concurrent calls below decide on snapshots the other side outdates.
+    expect((await gql(t.url, PAUSE, { input: { recordingId } }, s.agent.token)).errors).toBeUndefined();
+    await elsewhere.resume(s.agent.viewer, "warm", { target: { recordingId }, force: false, source: ControlSource.API });
+    const calls = Array.from({ length: 60 }, async (_, i) => {
+      const holder = holders[i % holders.length];
+      const pause = (i * 7) % 3 !== 0;
+      if (i % 2 === 0) return gql(t.url, pause ? PAUSE : RESUME, { input: { recordingId, holdKey: holder.holdKey } }, holder.user.token);
+      const target = { recordingId };
+      await (pause
+        ? elsewhere.pause(holder.user.viewer, `elsewhere-${i}`, { target, holdKey: holder.holdKey, requestedAt: new Date(), source: ControlSource.API })
+        : elsewhere.resume(holder.user.viewer, `elsewhere-${i}`, { target, holdKey: holder.holdKey, force: false, source: ControlSource.API }));
+      return { errors: undefined };
+    });
+    for (const result of await Promise.all(calls)) expect(result.errors).toBeUndefined();
+
+    const ds = t.app.services.dataSource;
+    const recording = (await t.app.services.recordings.find(recordingId))!;
+    const active = await ds.getRepository(PauseHoldEntity).find({ where: { recordingId, releasedAt: IsNull() } });
+    const open = await ds.getRepository(PauseIntervalEntity).count({ where: { recordingId, endedAt: IsNull() } });
+    expect(recording.state).toBe(active.length > 0 ? "PAUSED" : "RECORDING");
+    expect(open).toBe(active.length > 0 ? 1 : 0);
+    expect(new Set(active.map((h) => `${h.holderId}/${h.holdKey}`)).size).toBe(active.length);
+
+    const changes = recording.sequence - 1;
+    const messages = await watch.waitFor(1 + changes, 10000);
+    expect(await watch.quietFor(300)).toBe(0);
+    expect(messages.slice(1).map((m) => m.data?.recordingStateChanged.sequence)).toEqual(Array.from({ length: changes }, (_, i) => i + 2));
+    expect(messages.at(-1)!.data?.recordingStateChanged.state).toBe(recording.state);
+    expect(await ds.getRepository(AuditEntryEntity).count({ where: { targetId: recordingId } })).toBe(changes);
     expect((await t.app.services.audit.verify()).valid).toBe(true);
 
     watch.stop();
