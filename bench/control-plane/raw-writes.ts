@@ -21,12 +21,12 @@ import { openDataSource } from "../../src/database/data-source";
 
 const at = () => new Date().toISOString().replace("T", " ").replace("Z", "");
 const auditId = () => Date.now().toString(16).padStart(12, "0") + randomBytes(12).toString("hex");
-const LOCK = `SELECT r.id, r.sequence, r.state, h.id AS holdId FROM recordings r LEFT JOIN pause_holds h ON h.recordingId = r.id AND h.releasedAt IS NULL WHERE r.id = ?`;
+const LOCK = `SELECT r.id, r.sequence, r.state, h.id AS holdId, h.intervalId FROM recordings r LEFT JOIN pause_holds h ON h.recordingId = r.id AND h.releasedAt IS NULL WHERE r.id = ?`;
 const UPDATE = `UPDATE recordings SET state = ?, sequence = sequence + 1, updatedAt = ? WHERE id = ? AND sequence = ?`;
 const OPEN_INTERVAL = `INSERT INTO pause_intervals (id, recordingId, startedAt, endedAt, startOffsetMs, endOffsetMs) VALUES (?, ?, ?, NULL, ?, NULL)`;
 const ADD_HOLD = `INSERT INTO pause_holds (id, recordingId, intervalId, holderId, holdKey, reason, source, createdAt, releasedAt, releasedById, releaseKind, activeKey) VALUES (?, ?, ?, ?, '', NULL, 'AGENT_UI', ?, NULL, NULL, NULL, ?)`;
 const RELEASE_HOLD = `UPDATE pause_holds SET releasedAt = ?, releasedById = ?, releaseKind = 'RESUMED', activeKey = NULL WHERE id = ?`;
-const CLOSE_INTERVAL = `UPDATE pause_intervals SET endedAt = ?, endOffsetMs = ? WHERE recordingId = ? AND endedAt IS NULL`;
+const CLOSE_INTERVAL = `UPDATE pause_intervals SET endedAt = ?, endOffsetMs = ? WHERE id = ? AND endedAt IS NULL`;
 const AUDIT = `INSERT INTO audit_entries (id, position, occurredAt, actorId, actorRoles, action, targetType, targetId, details, requestId, prevHash, hash) VALUES (?, NULL, ?, ?, '["AGENT"]', ?, 'RECORDING', ?, ?, ?, NULL, NULL)`;
 const HEAD = `SELECT position, hash FROM audit_head WHERE id = 1`;
 const CHAINED_AUDIT = `INSERT INTO audit_entries (id, position, occurredAt, actorId, actorRoles, action, targetType, targetId, details, requestId, prevHash, hash) VALUES (?, ?, ?, ?, '["AGENT"]', ?, 'RECORDING', ?, ?, ?, ?, ?)`;
@@ -38,7 +38,7 @@ type Run = (sql: string, params: unknown[]) => Promise<{ rows: Record<string, un
 /** One pause or resume: the statements of a transition, in one transaction. */
 async function transition(run: Run, recordingId: string, agentId: string): Promise<void> {
   const rows = (await run(LOCK, [recordingId])).rows;
-  const { sequence, state, holdId } = rows[0] as { sequence: number; state: string; holdId: string | null };
+  const { sequence, state, holdId, intervalId } = rows[0] as { sequence: number; state: string; holdId: string | null; intervalId: string | null };
   const now = at();
   const pausing = state === "RECORDING";
   if ((await run(UPDATE, [pausing ? "PAUSED" : "RECORDING", now, recordingId, sequence])).affected !== 1) throw new Error("lost a race");
@@ -48,7 +48,7 @@ async function transition(run: Run, recordingId: string, agentId: string): Promi
     await run(ADD_HOLD, [randomUUID(), recordingId, intervalId, agentId, now, `${recordingId}/${agentId}/`]);
   } else {
     await run(RELEASE_HOLD, [now, agentId, holdId]);
-    await run(CLOSE_INTERVAL, [now, 2000, recordingId]);
+    await run(CLOSE_INTERVAL, [now, 2000, intervalId]);
   }
   const detailsObject = { agentId, state: pausing ? "PAUSED" : "RECORDING", sequence: Number(sequence) + 1 };
   const details = JSON.stringify(detailsObject);

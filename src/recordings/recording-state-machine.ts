@@ -204,7 +204,9 @@ export class RecordingStateMachine {
     }
     const result: TransitionResult = { previousState, activeHolds: request.activeHolds };
     if (request.releaseHolds) writes.push(...releaseHolds(uow, request.releaseHolds.holds, request.releaseHolds.by, request.releaseHolds.kind, at));
-    if (previousState === PAUSED && rule.to !== PAUSED) writes.push(closePauseInterval(uow, recording, at));
+    if (previousState === PAUSED && rule.to !== PAUSED) {
+      writes.push(closePauseInterval(uow, recording, at, request.releaseHolds?.holds[0]?.intervalId ?? knownIntervalId));
+    }
     if (previousState !== PAUSED && rule.to === PAUSED) {
       const opened = openPauseInterval(uow, recording, effectiveAt);
       result.interval = opened.interval;

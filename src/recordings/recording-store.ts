@@ -204,9 +204,16 @@ export function openPauseInterval(uow: UnitOfWork, recording: RecordingEntity, a
 }
 
 const CLOSE_INTERVAL = dialectCache(() => `UPDATE "pause_intervals" SET "endedAt" = ?, "endOffsetMs" = ? WHERE "recordingId" = ? AND "endedAt" IS NULL`);
+const CLOSE_INTERVAL_BY_ID = dialectCache(() => `UPDATE "pause_intervals" SET "endedAt" = ?, "endOffsetMs" = ? WHERE "id" = ? AND "endedAt" IS NULL`);
 
-export function closePauseInterval(uow: UnitOfWork, recording: RecordingEntity, at: Date): SqlStatement {
-  return { text: CLOSE_INTERVAL(uow), values: [dbTime(at), offsetMs(recording, at), recording.id] };
+/**
+ * Closes the open pause interval: by its id when the holds being released name it (every active hold belongs to
+ * the open interval), a primary-key update; else by recording, which walks every interval the recording has had.
+ */
+export function closePauseInterval(uow: UnitOfWork, recording: RecordingEntity, at: Date, openIntervalId?: string): SqlStatement {
+  return openIntervalId
+    ? { text: CLOSE_INTERVAL_BY_ID(uow), values: [dbTime(at), offsetMs(recording, at), openIntervalId] }
+    : { text: CLOSE_INTERVAL(uow), values: [dbTime(at), offsetMs(recording, at), recording.id] };
 }
 
 const CURRENT_INTERVAL_ID = dialectCache(() => `SELECT "id" FROM "pause_intervals" WHERE "recordingId" = ? AND "endedAt" IS NULL ORDER BY "startedAt" DESC LIMIT 1`);
