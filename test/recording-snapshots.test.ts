@@ -77,7 +77,7 @@ describe("pause and resume decided on this instance's last committed snapshot", 
     expect(await audited(recordingId)).toBe(before + 1);
   });
 
-  it("a refusal is never answered from the snapshot: a call ended elsewhere refuses with RECORDING_NOT_LIVE", async () => {
+  it("a call ended elsewhere: the snapshot's resume matches no row, and the locked path refuses with RECORDING_NOT_LIVE", async () => {
     const { recordingId, callId } = await liveCall();
     expect((await gql(t.url, PAUSE, { input: { recordingId } }, s.agent.token)).data?.pauseRecording.sequence).toBe(2);
     await endElsewhere(callId);

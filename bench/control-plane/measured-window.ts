@@ -21,11 +21,11 @@ export function answerCpuRequests(name: string): void {
     if (message !== "cpu") return;
     const usage = process.cpuUsage();
     process.send!({ kind: "cpu", userMs: usage.user / 1000, systemMs: usage.system / 1000 } satisfies ServerMessage);
-    if (!session || !dir) return;
+    if (!session) return;
     if (!profiling) session.post("Profiler.start");
     else
       session.post("Profiler.stop", (error, result) => {
-        if (!error) fs.writeFileSync(path.join(dir, `${name}-${process.pid}-${++window}.cpuprofile`), JSON.stringify(result.profile));
+        if (!error) fs.writeFileSync(path.join(dir as string, `${name}-${process.pid}-${++window}.cpuprofile`), JSON.stringify(result.profile));
       });
     profiling = !profiling;
   });

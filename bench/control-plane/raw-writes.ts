@@ -38,7 +38,7 @@ type Run = (sql: string, params: unknown[]) => Promise<{ rows: Record<string, un
 /** One pause or resume: the statements of a transition, in one transaction. */
 async function transition(run: Run, recordingId: string, agentId: string): Promise<void> {
   const rows = (await run(LOCK, [recordingId])).rows;
-  const { sequence, state, holdId, intervalId } = rows[0] as { sequence: number; state: string; holdId: string | null; intervalId: string | null };
+  const { sequence, state, holdId, intervalId: openIntervalId } = rows[0] as { sequence: number; state: string; holdId: string | null; intervalId: string | null };
   const now = at();
   const pausing = state === "RECORDING";
   if ((await run(UPDATE, [pausing ? "PAUSED" : "RECORDING", now, recordingId, sequence])).affected !== 1) throw new Error("lost a race");
@@ -48,7 +48,7 @@ async function transition(run: Run, recordingId: string, agentId: string): Promi
     await run(ADD_HOLD, [randomUUID(), recordingId, intervalId, agentId, now, `${recordingId}/${agentId}/`]);
   } else {
     await run(RELEASE_HOLD, [now, agentId, holdId]);
-    await run(CLOSE_INTERVAL, [now, 2000, intervalId]);
+    await run(CLOSE_INTERVAL, [now, 2000, openIntervalId]);
   }
   const detailsObject = { agentId, state: pausing ? "PAUSED" : "RECORDING", sequence: Number(sequence) + 1 };
   const details = JSON.stringify(detailsObject);
