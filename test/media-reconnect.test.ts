@@ -30,13 +30,23 @@ async function streamTone(callId: string, hz: number, ms: number, ending: "stop"
   } else stream.terminate();
 }
 
-describe("a media stream reconnected after it dropped mid-call", () => {
-  it("appends to the audio already stored: one MP3, the first part then the second", async () => {
-    const ids = await startCall(t, s);
-    await streamTone(ids.callId, 440, 1500, "drop");
-    const stored = await until(() => t.app.services.media.find(ids.recordingId), (row) => row?.status === MediaStatus.STORED && !t.app.services.sessions.has(ids.recordingId));
+/** When the second stream connects, counted from the first's opening: past its 1.5 s of audio, so there is a gap. */
+const RECONNECT_AFTER_MS = 2_500;
+/** Rounding of the silence to whole MP3 frames, with room to spare. */
+const TOLERANCE_MS = 150;
 
+describe("a media stream reconnected after it dropped mid-call", () => {
+  it("appends to the audio already stored: one MP3, the first part, the gap as silence, then the second", async () => {
+    const ids = await startCall(t, s);
+    const firstOpened = Date.now();
+    await streamTone(ids.callId, 440, 1500, "drop");
+    const firstStreamed = Date.now();
+    const stored = await until(() => t.app.services.media.find(ids.recordingId), (row) => row?.status === MediaStatus.STORED && !t.app.services.sessions.has(ids.recordingId));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstOpened + RECONNECT_AFTER_MS - Date.now())));
+
+    const secondOpened = Date.now();
     await streamTone(ids.callId, 600, 1500, "stop");
+    const secondStreamed = Date.now();
     const ended = await gql(t.url, `mutation($callId: ID!) { endCall(callId: $callId) { recording { state } } }`, { callId: ids.callId }, s.apiUser.token);
     expect(ended.data?.endCall.recording.state).toBe("AVAILABLE");
     const recording = (await t.app.services.recordings.find(ids.recordingId))!;
@@ -50,12 +60,21 @@ describe("a media stream reconnected after it dropped mid-call", () => {
     const decoded = await decodeMp3(await reader.readAll());
     expect(decoded.errors).toEqual([]);
     const power = (from: number, to: number, hz: number) => tonePower(decoded.pcm, from, to, hz, DECODED_DELAY_SAMPLES);
+    const recordedMs = (decoded.samplesDecoded - DECODED_DELAY_SAMPLES) / SAMPLES_PER_MS;
     const firstMs = stored!.durationMs!;
+    // The file stays on the call's clock: the second stream's audio starts where the call was when it
+    // connected (bounded by when each stream was opened and done), the time between them silence.
+    const secondFromMs = recordedMs - 1500;
+    expect(secondFromMs).toBeGreaterThan(firstMs + 500);
+    expect(secondFromMs).toBeGreaterThan(secondOpened - firstStreamed - TOLERANCE_MS);
+    expect(secondFromMs).toBeLessThan(secondStreamed - firstOpened + TOLERANCE_MS);
+
     expect(power(200, 1200, 440)).toBeGreaterThan(0.5 * FULL);
     expect(power(200, 1200, 600)).toBeLessThan(1e-3 * FULL);
-    expect(power(firstMs + 300, firstMs + 1200, 600)).toBeGreaterThan(0.5 * FULL);
-    expect(power(firstMs + 300, firstMs + 1200, 440)).toBeLessThan(1e-3 * FULL);
-    expect(Math.abs(recording.durationMs! - (decoded.samplesDecoded - DECODED_DELAY_SAMPLES) / SAMPLES_PER_MS)).toBeLessThan(300);
+    for (const hz of [440, 600]) expect(power(firstMs + 200, secondFromMs - 200, hz)).toBeLessThan(1e-3 * FULL);
+    expect(power(secondFromMs + 300, secondFromMs + 1200, 600)).toBeGreaterThan(0.5 * FULL);
+    expect(power(secondFromMs + 300, secondFromMs + 1200, 440)).toBeLessThan(1e-3 * FULL);
+    expect(Math.abs(recording.durationMs! - recordedMs)).toBeLessThan(300);
   });
 });
 
