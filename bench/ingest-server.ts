@@ -14,7 +14,7 @@
  * Build and run (from the repository root):
  *   npm run build && npx tsc -p bench/tsconfig.json && node dist/bench/ingest-server.js [trialSeconds=10] [minutesPerSection=3] [sections=ABCDR]
  * BENCH_CALLS=n (BENCH_REPEATS=k) plays k trials of n calls per section instead, for CPU per call-second.
- * MEDIA_WORKER_NICENESS is passed on to the instances.
+ * MEDIA_WORKER_NICENESS is passed on to the instances. BENCH_PROFILE_DIR=dir: a CPU profile of each instance's event loop.
  * BENCH_MYSQL_URL (default mysql://root@127.0.0.1:3306) and BENCH_REDIS_URL (default redis://127.0.0.1:6379).
  */
 import { ChildProcess, fork } from "node:child_process";
@@ -41,6 +41,8 @@ const FIXED_REPEATS = Number(process.env.BENCH_REPEATS ?? 1);
 /** Section R: C at this multiple of D's capacity, alternated with D, this many trials each. */
 const RATIO_TARGET = Number(process.env.BENCH_RATIO ?? 1.8);
 const RATIO_REPEATS = Number(process.env.BENCH_RATIO_REPEATS ?? 3);
+/** A V8 CPU profile of each instance's main thread (the whole run, warm-up included) is written here. */
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 const MYSQL_URL = process.env.BENCH_MYSQL_URL || "mysql://root@127.0.0.1:3306";
 const REDIS_URL = process.env.BENCH_REDIS_URL || "redis://127.0.0.1:6379";
 
@@ -70,9 +72,10 @@ class InstanceProcess {
 
   static fork(spec: InstanceSpec): InstanceProcess {
     const script = path.join(__dirname, "ingest-instance.js");
+    const profile = PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : [];
     const child = spec.cpus
-      ? fork(script, [], { execPath: "taskset", execArgv: ["-c", spec.cpus, process.execPath], stdio: ["ignore", "inherit", "inherit", "ipc"] })
-      : fork(script, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+      ? fork(script, [], { execPath: "taskset", execArgv: ["-c", spec.cpus, process.execPath, ...profile], stdio: ["ignore", "inherit", "inherit", "ipc"] })
+      : fork(script, [], { execArgv: profile, stdio: ["ignore", "inherit", "inherit", "ipc"] });
     return new InstanceProcess(child);
   }
 
