@@ -1,18 +1,20 @@
 /**
  * Media-plane benchmark. Build and run (from the repository root):
  *   npx tsc -p bench/tsconfig.json && node dist/bench/encode-throughput.js [audioMinutes=10] [trialSeconds=20]
- * (a) MP3 encoding speed of our WebAssembly LAME against the native `lame` CLI on the same PCM;
+ * (a) MP3 encoding speed of our two LAME builds (the native addon at -q 7, WebAssembly at LAME's default -q 3)
+ *     against the `lame` CLI on the same PCM;
  * (b) how many concurrent real-time calls one process can ingest (see ingest-capacity.ts).
  */
 import os from "node:os";
 import { SAMPLE_RATE_HZ } from "../src/media/media-frame";
-import { Mp3Encoder } from "../src/media/mp3-encoder";
+import { nativeLame } from "../src/media/lame-native";
+import { Mp3Encoder, Mp3EncoderKind } from "../src/media/mp3-encoder";
 import { measureIngestCapacity } from "./ingest-capacity";
 import { encodeWithLameCli, lameVersion } from "./lame-cli";
 import { speechLikePcm } from "./synthetic-audio";
 
-async function timeWasmEncode(pcm: Int16Array, chunkSamples: number): Promise<number> {
-  const encoder = await Mp3Encoder.create();
+async function timeEncode(kind: Mp3EncoderKind, pcm: Int16Array, chunkSamples: number): Promise<number> {
+  const encoder = await Mp3Encoder.create(kind);
   const started = process.hrtime.bigint();
   for (let offset = 0; offset < pcm.length; offset += chunkSamples) encoder.encode(pcm.subarray(offset, offset + chunkSamples));
   encoder.finalize();
@@ -29,12 +31,19 @@ async function compareEncoders(audioMinutes: number): Promise<void> {
   const audioSeconds = audioMinutes * 60;
   const pcm = speechLikePcm(audioSeconds);
   console.log(`(a) MP3 encode, ${audioMinutes} min of 8 kHz speech-like PCM → 32 kbps CBR mono, best of 3`);
-  const wasmFrames = await bestOf(3, () => timeWasmEncode(pcm, 160));
-  const wasmBlocks = await bestOf(3, () => timeWasmEncode(pcm, 8192));
+  const wasmFrames = await bestOf(3, () => timeEncode("wasm", pcm, 160));
+  const wasmBlocks = await bestOf(3, () => timeEncode("wasm", pcm, 8192));
   const line = (label: string, seconds: number) =>
     console.log(`  ${label.padEnd(38)} ${seconds.toFixed(3).padStart(7)} s  ${(audioSeconds / seconds).toFixed(0).padStart(6)}× real time`);
   line("wasm-media-encoders, 20 ms chunks", wasmFrames);
   line("wasm-media-encoders, 8192-sample chunks", wasmBlocks);
+  if (nativeLame()) {
+    const nativeFrames = await bestOf(3, () => timeEncode("native", pcm, 160));
+    line(`native addon, LAME ${nativeLame()?.version()} -q 7, 20 ms`, nativeFrames);
+    console.log(`  native addon / wasm speed ratio: ${(wasmFrames / nativeFrames).toFixed(2)}`);
+  } else {
+    console.log("  native addon: not built (apt-get install -y libmp3lame-dev, then npm rebuild callvault-lame-native), skipped");
+  }
   const version = lameVersion();
   if (!version) {
     console.log("  native lame CLI: not installed (apt-get install -y lame), skipped");

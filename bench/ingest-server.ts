@@ -14,7 +14,7 @@
  * Build and run (from the repository root):
  *   npm run build && npx tsc -p bench/tsconfig.json && node dist/bench/ingest-server.js [trialSeconds=10] [minutesPerSection=3] [sections=ABCDR]
  * BENCH_CALLS=n (BENCH_REPEATS=k) plays k trials of n calls per section instead, for CPU per call-second.
- * MEDIA_WORKER_NICENESS is passed on to the instances. BENCH_PROFILE_DIR=dir: a CPU profile of each instance's event loop.
+ * MEDIA_WORKER_NICENESS and MP3_ENCODER are passed on to the instances. BENCH_PROFILE_DIR=dir: a CPU profile of each instance's event loop.
  * BENCH_MYSQL_URL (default mysql://root@127.0.0.1:3306) and BENCH_REDIS_URL (default redis://127.0.0.1:6379).
  */
 import { ChildProcess, fork } from "node:child_process";
@@ -143,6 +143,8 @@ class Fleet {
           MEDIA_MAX_STREAMS_PER_USER: "10000",
           // To compare the workers' priorities (the instance's default otherwise).
           ...(process.env.MEDIA_WORKER_NICENESS ? { MEDIA_WORKER_NICENESS: process.env.MEDIA_WORKER_NICENESS } : {}),
+          // To compare the LAME builds (native when built, otherwise WebAssembly).
+          ...(process.env.MP3_ENCODER ? { MP3_ENCODER: process.env.MP3_ENCODER } : {}),
         };
         mediaUrls.push((await instance.request({ kind: "start", env }, "started")).mediaUrl);
       }

@@ -54,6 +54,7 @@ import { RecordingMediaService } from "./recording-media/recording-media.service
 import { openObjectStore } from "./storage/open-object-store";
 import { RecordingControlService } from "./recordings/recording-control.service";
 import { RecordingDeletionService } from "./recordings/recording-deletion.service";
+import { useMp3Encoder } from "./media/mp3-encoder";
 import { Mp3Redactor } from "./redaction/mp3-redactor";
 import { RecordingRedactionService } from "./redaction/recording-redaction.service";
 import { RedactionResolver } from "./redaction/redaction.resolver";
@@ -173,7 +174,14 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
       isDead: (owner) => presence.isDead(owner),
       staleAfterMs: fleet.instanceStaleAfterMs,
     });
-    const mediaWorkers = new MediaWorkerPool({ size: config.mediaPipeline.workers, niceness: config.mediaPipeline.workerNiceness, log, crashOnPause: faultArmed("media-worker-crash-on-pause") });
+    const mp3Encoder = useMp3Encoder(config.mediaPipeline.mp3Encoder);
+    const mediaWorkers = new MediaWorkerPool({
+      size: config.mediaPipeline.workers,
+      niceness: config.mediaPipeline.workerNiceness,
+      mp3Encoder,
+      log,
+      crashOnPause: faultArmed("media-worker-crash-on-pause"),
+    });
     const sessions = new MediaSessionRegistry(
       bus,
       media,

@@ -198,6 +198,7 @@ describe("configuration", () => {
     ["a negative pause guard band", { PAUSE_GUARD_MS: "-1" }, ["PAUSE_GUARD_MS"]],
     ["a pause guard band beyond the hold-back", { PAUSE_GUARD_MS: "500" }, ["PAUSE_GUARD_MS"]],
     ["a media worker niceness beyond the nice range", { MEDIA_WORKER_NICENESS: "20" }, ["MEDIA_WORKER_NICENESS"]],
+    ["an unknown MP3 encoder", { MP3_ENCODER: "ffmpeg" }, ["MP3_ENCODER"]],
     ["a shutdown timeout that is not a number", { SHUTDOWN_TIMEOUT_MS: "soon" }, ["SHUTDOWN_TIMEOUT_MS"]],
     ["a shutdown timeout under a second", { SHUTDOWN_TIMEOUT_MS: "10" }, ["SHUTDOWN_TIMEOUT_MS"]],
     ["no media streams at all", { MEDIA_MAX_STREAMS: "0" }, ["MEDIA_MAX_STREAMS"]],
@@ -226,9 +227,14 @@ describe("configuration", () => {
     expect(() => loadConfig(env)).not.toThrow();
   });
 
-  it("runs a media worker per core at the event loop's priority and cuts pauses from 100 ms before their request by default", () => {
-    expect(loadConfig({}).mediaPipeline).toEqual({ workers: os.availableParallelism(), pauseGuardMs: 100, workerNiceness: 0 });
-    expect(loadConfig({ MEDIA_WORKERS: "3", PAUSE_GUARD_MS: "0", MEDIA_WORKER_NICENESS: "5" }).mediaPipeline).toEqual({ workers: 3, pauseGuardMs: 0, workerNiceness: 5 });
+  it("runs a media worker per core at the event loop's priority, cuts pauses from 100 ms before their request and picks the LAME build by default", () => {
+    expect(loadConfig({}).mediaPipeline).toEqual({ workers: os.availableParallelism(), pauseGuardMs: 100, workerNiceness: 0, mp3Encoder: "auto" });
+    expect(loadConfig({ MEDIA_WORKERS: "3", PAUSE_GUARD_MS: "0", MEDIA_WORKER_NICENESS: "5", MP3_ENCODER: "wasm" }).mediaPipeline).toEqual({
+      workers: 3,
+      pauseGuardMs: 0,
+      workerNiceness: 5,
+      mp3Encoder: "wasm",
+    });
   });
 });
 

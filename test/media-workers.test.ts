@@ -7,6 +7,9 @@
 import fs from "node:fs";
 import os from "node:os";
 import type { MediaFrame } from "../src/media/media-frame";
+import { nativeLame } from "../src/media/lame-native";
+import { Mp3EncoderKind, useMp3Encoder } from "../src/media/mp3-encoder";
+import { RecordingPipeline } from "../src/media/recording-pipeline";
 import { MediaWorkerPool } from "../src/media-workers/media-worker-pool";
 import { DECODED_DELAY_SAMPLES } from "./media/support/mp3-timing";
 import { decodeMp3 } from "./media/support/decode-mp3";
@@ -129,6 +132,35 @@ describe("priority", () => {
       const started = [...threads()].filter((thread) => !before.has(thread));
       expect(started.map(niceOf)).toContain(Math.min(19, os.getPriority() + 5));
       expect(niceOf(String(process.pid))).toBe(os.getPriority());
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe("the LAME build of the workers", () => {
+  const kinds: Mp3EncoderKind[] = nativeLame() ? ["native", "wasm"] : ["wasm"];
+  const frames = toneFrames(0, 2000);
+
+  it.each(kinds)("is the one the pool was given (%s): the worker's MP3 is that build's, byte for byte", async (kind) => {
+    const pool = new MediaWorkerPool({ size: 1, mp3Encoder: kind, log: () => undefined });
+    try {
+      const pipeline = pool.open("silence", { frames() {}, pause() {}, mp3() {}, failed() {} });
+      for (const frame of frames) pipeline.pushFrame(frame);
+      const fromWorker = await pipeline.finish();
+
+      const inProcess = async (build: Mp3EncoderKind) => {
+        useMp3Encoder(build);
+        const local = await RecordingPipeline.create({ cutter: { behavior: "silence" } });
+        for (const frame of frames) local.pushFrame(frame);
+        return local.finish().summary;
+      };
+      try {
+        expect(fromWorker.sha256Hex).toBe((await inProcess(kind)).sha256Hex);
+        for (const other of kinds.filter((build) => build !== kind)) expect(fromWorker.sha256Hex).not.toBe((await inProcess(other)).sha256Hex);
+      } finally {
+        useMp3Encoder("auto");
+      }
     } finally {
       await pool.close();
     }

@@ -48,6 +48,8 @@ export interface MediaPipelineConfig {
   pauseGuardMs: number;
   /** How many nice levels below the event loop the workers run (0: the same priority). */
   workerNiceness: number;
+  /** MP3_ENCODER: which build of LAME encodes (`auto`: the native one when its addon was built). */
+  mp3Encoder: "auto" | "native" | "wasm";
 }
 
 export interface Config {
@@ -299,7 +301,17 @@ function parseMediaPipelineConfig(env: NodeJS.ProcessEnv, problems: string[]): M
     workers: parseWholeNumber(env, "MEDIA_WORKERS", os.availableParallelism(), 1, MAX_MEDIA_WORKERS, "workers", problems),
     pauseGuardMs: parseWholeNumber(env, "PAUSE_GUARD_MS", 100, 0, MAX_PAUSE_GUARD_MS, "milliseconds", problems),
     workerNiceness: parseWholeNumber(env, "MEDIA_WORKER_NICENESS", 0, 0, 19, "nice levels", problems),
+    mp3Encoder: parseMp3Encoder(env.MP3_ENCODER, problems),
   };
+}
+
+const MP3_ENCODERS = ["auto", "native", "wasm"] as const;
+
+function parseMp3Encoder(raw: string | undefined, problems: string[]): MediaPipelineConfig["mp3Encoder"] {
+  const value = raw?.trim() || "auto";
+  const known = MP3_ENCODERS.find((encoder) => encoder === value);
+  if (!known) problems.push(`MP3_ENCODER must be one of ${MP3_ENCODERS.join(", ")} (got "${raw}")`);
+  return known ?? "auto";
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { MediaFrame } from "../media/media-frame";
-import type { Mp3Summary } from "../media/mp3-encoder";
+import { Mp3EncoderKind, mp3EncoderKind, Mp3Summary } from "../media/mp3-encoder";
 import type { PauseBehavior, PauseOutcome, PauseSpan } from "../media/pause-cutter";
 import { FrameBatchWriter } from "./frame-batch";
 import { PIPELINE_WORKER_FILE } from "./pipeline-worker";
@@ -40,6 +40,8 @@ export interface MediaWorkerPoolOptions {
   size: number;
   /** Nice levels below the event loop (see PipelineWorkerData); 0 when absent. */
   niceness?: number;
+  /** The LAME build the workers encode with (see PipelineWorkerData); the thread's default when absent. */
+  mp3Encoder?: Mp3EncoderKind;
   log: (message: string, error?: unknown) => void;
   /** Fault injection for the crash tests (see PipelineWorkerData). */
   crashOnPause?: boolean;
@@ -96,7 +98,12 @@ export class MediaWorkerPool {
   }
 
   private spawn(index: number): PoolWorker {
-    const data: PipelineWorkerData = { entry: this.script.entry, crashOnPause: this.options.crashOnPause ?? false, niceness: this.options.niceness ?? 0 };
+    const data: PipelineWorkerData = {
+      entry: this.script.entry,
+      crashOnPause: this.options.crashOnPause ?? false,
+      niceness: this.options.niceness ?? 0,
+      mp3Encoder: this.options.mp3Encoder ?? mp3EncoderKind(),
+    };
     const worker = new PoolWorker(index, new Worker(this.script.file, { workerData: data }), (crashed, cause, calls) => {
       if (this.slots[index] === crashed) this.slots[index] = undefined;
       this.options.log(`media worker ${index} (thread ${crashed.threadId}) crashed; its ${calls.length} live call(s) failed: ${calls.join(", ") || "none"}`, cause);

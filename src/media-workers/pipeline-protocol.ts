@@ -1,4 +1,4 @@
-import type { Mp3Summary } from "../media/mp3-encoder";
+import type { Mp3EncoderKind, Mp3Summary } from "../media/mp3-encoder";
 import type { PauseBehavior, PauseOutcome, PauseSpan } from "../media/pause-cutter";
 import type { FrameOutcome } from "../media/track-mixer";
 
@@ -65,4 +65,6 @@ export interface PipelineWorkerData {
    * bench held 425 calls on one instance where 5 held 275–325.
    */
   niceness: number;
+  /** The LAME build this worker encodes with: the one the main thread chose (MP3_ENCODER). */
+  mp3Encoder: Mp3EncoderKind;
 }

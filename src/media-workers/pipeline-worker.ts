@@ -1,6 +1,7 @@
 import { readlinkSync } from "node:fs";
 import { getPriority, setPriority } from "node:os";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
+import { useMp3Encoder } from "../media/mp3-encoder";
 import { PipelineHost } from "./pipeline-host";
 import type { PipelineBatch, PipelineReply, PipelineWorkerData } from "./pipeline-protocol";
 
@@ -30,6 +31,7 @@ function serve(): void {
   if (!port) throw new Error("pipeline-worker runs as a worker thread (MediaWorkerPool starts it)");
   const settings = workerData as PipelineWorkerData;
   yieldToEventLoop(settings.niceness);
+  useMp3Encoder(settings.mp3Encoder);
   const host = new PipelineHost();
   let queue = Promise.resolve();
   port.on("message", (batch: PipelineBatch) => {

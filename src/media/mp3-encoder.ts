@@ -1,7 +1,8 @@
 import { createHash, Hash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { createEncoder, WasmMediaEncoder } from "wasm-media-encoders";
 import { concatBytes } from "./bytes";
+import { nativeLame, NativeLameStream } from "./lame-native";
+import { LameStream } from "./lame-stream";
+import { WasmLameStream } from "./lame-wasm";
 import { SAMPLE_RATE_HZ, samplesToMs } from "./media-frame";
 
 export const MP3_BITRATE_KBPS = 32;
@@ -19,86 +20,63 @@ export interface Mp3Summary {
   mp3Frames: number;
 }
 
-/**
- * Samples are staged and handed to LAME this many at a time (two MP3 frames): each call into the WebAssembly
- * costs about as much as encoding a 20 ms frame, and live calls arrive 160 samples at a time. LAME's output
- * does not depend on the chunking. Staging also bounds the wrapper's PCM buffer, which grows to the largest
- * chunk ever passed (WebAssembly memory never shrinks).
- */
-const STAGED_SAMPLES = 2 * 576;
+/** Which build of LAME encodes: `native` (the system's libmp3lame, when its addon was built) or `wasm`. */
+export type Mp3EncoderKind = "native" | "wasm";
+/** MP3_ENCODER: `auto` takes the native build when it was built, WebAssembly otherwise. */
+export type Mp3EncoderSetting = Mp3EncoderKind | "auto";
 
-// The project's lib settings (ES2023, no DOM) do not declare the WebAssembly global Node provides.
-declare const WebAssembly: { compile(bytes: Uint8Array): Promise<CompiledWasm> };
-type CompiledWasm = Exclude<Parameters<typeof createEncoder>[1], string | ArrayBuffer | Uint8Array>;
-
-let compiledModule: Promise<CompiledWasm> | undefined;
+let threadDefault: Mp3EncoderKind | undefined;
 
 /**
- * LAME instances of finished calls, kept for the next calls of this thread: instantiating the WebAssembly
- * (its own memory, its C runtime) costs about as much again as configuring LAME for a call, and calls end
- * and start all day. Reconfiguring frees the old LAME context and starts a fresh one, so a reused instance
- * encodes exactly as a new one. Idle instances (about 1 MB each) are dropped after IDLE_INSTANCE_MS.
+ * Chooses this thread's LAME build (MP3_ENCODER). The composition root and each media worker call it at start;
+ * asking for `native` where the addon was not built fails there, with what to install.
  */
-const idleInstances: { lame: WasmMediaEncoder<"audio/mpeg">; since: number }[] = [];
-const MAX_IDLE_INSTANCES = 512;
-const IDLE_INSTANCE_MS = 30_000;
-let idleSweep: NodeJS.Timeout | undefined;
-
-function keepIdle(lame: WasmMediaEncoder<"audio/mpeg">): void {
-  if (idleInstances.length >= MAX_IDLE_INSTANCES) return;
-  idleInstances.push({ lame, since: Date.now() });
-  idleSweep ??= setInterval(() => {
-    // Oldest first: they were pushed in order.
-    const stale = idleInstances.findIndex((idle) => Date.now() - idle.since < IDLE_INSTANCE_MS);
-    idleInstances.splice(0, stale < 0 ? idleInstances.length : stale);
-    if (idleInstances.length === 0) {
-      clearInterval(idleSweep);
-      idleSweep = undefined;
-    }
-  }, IDLE_INSTANCE_MS);
-  idleSweep.unref();
+export function useMp3Encoder(setting: Mp3EncoderSetting): Mp3EncoderKind {
+  if (setting === "native" && !nativeLame()) {
+    throw new Error("MP3_ENCODER=native, but the native LAME addon is not built: apt-get install libmp3lame-dev, then npm rebuild callvault-lame-native (or set MP3_ENCODER=auto)");
+  }
+  threadDefault = setting === "auto" ? (nativeLame() ? "native" : "wasm") : setting;
+  return threadDefault;
 }
 
-/** Compiling the LAME WebAssembly takes milliseconds; each call's encoder reuses one compiled module. */
-function loadMp3Module(): Promise<CompiledWasm> {
-  compiledModule ??= WebAssembly.compile(readFileSync(require.resolve("wasm-media-encoders/wasm/mp3")));
-  return compiledModule;
+export function mp3EncoderKind(): Mp3EncoderKind {
+  return threadDefault ?? useMp3Encoder("auto");
 }
 
 /**
- * Mono 8 kHz PCM → 32 kbps CBR MP3, incrementally, with a running SHA-256 of the bytes produced.
- * The library takes Float32 samples in [-1, 1]; Int16 input is scaled by 1/32768.
+ * Mono 8 kHz PCM → 32 kbps CBR MP3, incrementally, with a running SHA-256 of the bytes produced. Samples are
+ * staged in the LAME build's own format: Int16 for the native one, Float32 in [-1, 1] for WebAssembly.
  */
 export class Mp3Encoder {
   private readonly hash: Hash = createHash("sha256");
   private byteLength = 0;
   private pcmSamples = 0;
   private summary: Mp3Summary | undefined;
-  /** Samples not yet handed to LAME, as the Float32 in [-1, 1] that it takes. */
-  private readonly staged = new Float32Array(STAGED_SAMPLES);
   private stagedSamples = 0;
 
-  private constructor(private readonly lame: WasmMediaEncoder<"audio/mpeg">) {}
+  private constructor(
+    private readonly lame: LameStream,
+    readonly kind: Mp3EncoderKind,
+  ) {}
 
-  static async create(): Promise<Mp3Encoder> {
-    // The most recently idle instance: the least likely to be dropped as stale next.
-    const lame = idleInstances.pop()?.lame ?? (await createEncoder("audio/mpeg", await loadMp3Module()));
-    lame.configure({ channels: 1, sampleRate: SAMPLE_RATE_HZ, bitrate: MP3_BITRATE_KBPS, outputSampleRate: SAMPLE_RATE_HZ });
-    return new Mp3Encoder(lame);
+  static async create(kind: Mp3EncoderKind = mp3EncoderKind()): Promise<Mp3Encoder> {
+    const native = kind === "native" ? nativeLame() : null;
+    if (kind === "native" && !native) throw new Error("the native LAME addon is not built");
+    const lame = native ? NativeLameStream.create(native, SAMPLE_RATE_HZ, MP3_BITRATE_KBPS) : await WasmLameStream.create(SAMPLE_RATE_HZ, MP3_BITRATE_KBPS);
+    return new Mp3Encoder(lame, kind);
   }
 
   /** Returns the MP3 bytes completed by this chunk (often empty: samples are staged, and LAME buffers about a frame). */
   encode(pcm: Int16Array | Float32Array): Uint8Array {
     if (this.summary) throw new Error("Mp3Encoder.encode called after finalize");
     const pieces: Uint8Array[] = [];
-    // 1/32768 is a power of two: the same Float32 values as dividing.
-    const scale = pcm instanceof Float32Array ? 1 : 1 / 32768;
+    const staged = this.lame.staged;
     for (let offset = 0; offset < pcm.length; ) {
-      const take = Math.min(pcm.length - offset, STAGED_SAMPLES - this.stagedSamples);
-      for (let i = 0; i < take; i++) this.staged[this.stagedSamples + i] = pcm[offset + i] * scale;
+      const take = Math.min(pcm.length - offset, staged.length - this.stagedSamples);
+      stage(pcm, offset, take, staged, this.stagedSamples);
       this.stagedSamples += take;
       offset += take;
-      if (this.stagedSamples === STAGED_SAMPLES) pieces.push(this.encodeStaged());
+      if (this.stagedSamples === staged.length) pieces.push(this.encodeStaged());
     }
     this.pcmSamples += pcm.length;
     return this.account(pieces.length === 0 ? EMPTY : concatBytes(pieces));
@@ -108,8 +86,7 @@ export class Mp3Encoder {
   finalize(): { tail: Uint8Array; summary: Mp3Summary } {
     if (this.summary) return { tail: new Uint8Array(0), summary: this.summary };
     const staged = this.stagedSamples > 0 ? this.encodeStaged() : EMPTY;
-    const tail = this.account(concatBytes([staged, this.lame.finalize().slice()]));
-    keepIdle(this.lame);
+    const tail = this.account(concatBytes([staged, this.lame.finish()]));
     this.summary = {
       byteLength: this.byteLength,
       sha256Hex: this.hash.digest("hex"),
@@ -121,10 +98,9 @@ export class Mp3Encoder {
   }
 
   private encodeStaged(): Uint8Array {
-    const samples = this.staged.subarray(0, this.stagedSamples);
+    const count = this.stagedSamples;
     this.stagedSamples = 0;
-    // The result views WebAssembly memory that the next call reuses, hence the copy.
-    return this.lame.encode([samples]).slice();
+    return this.lame.encodeStaged(count);
   }
 
   private account(bytes: Uint8Array): Uint8Array {
@@ -132,6 +108,19 @@ export class Mp3Encoder {
     this.hash.update(bytes);
     this.byteLength += bytes.length;
     return bytes;
+  }
+}
+
+/** Copies `count` samples into the staging buffer, converting between Int16 and Float32 in [-1, 1] as needed. */
+function stage(pcm: Int16Array | Float32Array, from: number, count: number, staged: Int16Array | Float32Array, at: number): void {
+  const source = pcm.subarray(from, from + count);
+  if (source instanceof Int16Array === staged instanceof Int16Array) {
+    staged.set(source, at);
+  } else if (staged instanceof Float32Array) {
+    // 1/32768 is a power of two: the same Float32 values as dividing.
+    for (let i = 0; i < count; i++) staged[at + i] = source[i] * (1 / 32768);
+  } else {
+    for (let i = 0; i < count; i++) staged[at + i] = Math.max(-32768, Math.min(32767, Math.round(source[i] * 32768)));
   }
 }
 

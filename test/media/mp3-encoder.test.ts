@@ -1,12 +1,14 @@
 import { createHash } from "node:crypto";
 import { sineTone } from "../../src/media/analysis/tone";
-import { Mp3Encoder, MP3_FRAME_BYTES, MP3_SAMPLES_PER_FRAME } from "../../src/media/mp3-encoder";
+import { existsSync } from "node:fs";
+import { nativeLame } from "../../src/media/lame-native";
+import { Mp3Encoder, Mp3EncoderKind, mp3EncoderKind, MP3_FRAME_BYTES, MP3_SAMPLES_PER_FRAME, useMp3Encoder } from "../../src/media/mp3-encoder";
 import { decodeMp3 } from "./support/decode-mp3";
 import { DECODED_DELAY_SAMPLES } from "./support/mp3-timing";
 import { fullTonePower, tonePower } from "./support/tone-measure";
 
-async function encodeInChunks(pcm: Int16Array | Float32Array, chunkSamples: number) {
-  const encoder = await Mp3Encoder.create();
+async function encodeWith(kind: Mp3EncoderKind, pcm: Int16Array | Float32Array, chunkSamples: number) {
+  const encoder = await Mp3Encoder.create(kind);
   const pieces: Uint8Array[] = [];
   for (let offset = 0; offset < pcm.length; offset += chunkSamples) pieces.push(encoder.encode(pcm.subarray(offset, offset + chunkSamples)));
   const { tail, summary } = encoder.finalize();
@@ -14,7 +16,29 @@ async function encodeInChunks(pcm: Int16Array | Float32Array, chunkSamples: numb
   return { mp3: Buffer.concat(pieces), summary };
 }
 
-describe("Mp3Encoder", () => {
+/** Where LAME's headers are installed the addon is built at install (npm ci), so there the native build is tested. */
+const KINDS: Mp3EncoderKind[] = nativeLame() ? ["native", "wasm"] : ["wasm"];
+
+describe("choosing the LAME build", () => {
+  it("builds the native addon wherever libmp3lame-dev is installed (CI installs it), and picks it by default", () => {
+    if (!existsSync("/usr/include/lame/lame.h")) return;
+    expect(nativeLame()?.version()).toMatch(/^3\.1/);
+    expect(useMp3Encoder("auto")).toBe("native");
+    expect(mp3EncoderKind()).toBe("native");
+  });
+
+  it("takes MP3_ENCODER=wasm, and encoders made after it use WebAssembly", async () => {
+    try {
+      expect(useMp3Encoder("wasm")).toBe("wasm");
+      expect((await Mp3Encoder.create()).kind).toBe("wasm");
+    } finally {
+      useMp3Encoder("auto");
+    }
+  });
+});
+
+describe.each(KINDS)("Mp3Encoder, %s LAME", (kind) => {
+  const encodeInChunks = (pcm: Int16Array | Float32Array, chunkSamples: number) => encodeWith(kind, pcm, chunkSamples);
   const tone = sineTone({ frequencyHz: 440, sampleRateHz: 8000, samples: 8000 * 3 + 123, amplitude: 10000 });
 
   it("produces 8 kHz, 32 kbps CBR MP3 that decodes back to the tone", async () => {
@@ -73,7 +97,7 @@ describe("Mp3Encoder", () => {
   it("encodes a call exactly alike on a LAME instance reused from a finished call", async () => {
     const first = await encodeInChunks(tone, 160);
     // The noise of the first call must leave nothing behind in the instance the next call is given.
-    const noisy = await Mp3Encoder.create();
+    const noisy = await Mp3Encoder.create(kind);
     noisy.encode(Int16Array.from({ length: 5000 }, (_, i) => ((i * 7919) % 65536) - 32768));
     noisy.finalize();
     const reused = await encodeInChunks(tone, 160);
@@ -81,12 +105,28 @@ describe("Mp3Encoder", () => {
     expect(reused.summary).toEqual(first.summary);
   });
 
-  it("keeps encoders independent (one compiled module, separate state)", async () => {
-    const [a, b] = await Promise.all([Mp3Encoder.create(), Mp3Encoder.create()]);
+  it("keeps encoders independent (separate state)", async () => {
+    const [a, b] = await Promise.all([Mp3Encoder.create(kind), Mp3Encoder.create(kind)]);
     const silence = new Int16Array(tone.length);
     const fromA = Buffer.concat([a.encode(tone), a.finalize().tail]);
     const fromB = Buffer.concat([b.encode(silence), b.finalize().tail]);
     expect(fromA.equals((await encodeInChunks(tone, 160)).mp3)).toBe(true);
     expect(fromB.equals(fromA)).toBe(false);
+  });
+});
+
+describe("the two LAME builds", () => {
+  const speech = sineTone({ frequencyHz: 440, sampleRateHz: 8000, samples: 8000 * 2, amplitude: 10000 });
+
+  it("frame the same input alike: same frame count, same delay, same tone", async () => {
+    if (KINDS.length < 2) return;
+    const [native, wasm] = await Promise.all([encodeWith("native", speech, 160), encodeWith("wasm", speech, 160)]);
+    expect(native.summary.mp3Frames).toBe(wasm.summary.mp3Frames);
+    expect(native.summary.byteLength).toBe(wasm.summary.byteLength);
+    const [a, b] = await Promise.all([decodeMp3(native.mp3), decodeMp3(wasm.mp3)]);
+    expect(a.samplesDecoded).toBe(b.samplesDecoded);
+    const powerA = tonePower(a.pcm, 100, 1900, 440, DECODED_DELAY_SAMPLES);
+    const powerB = tonePower(b.pcm, 100, 1900, 440, DECODED_DELAY_SAMPLES);
+    expect(Math.abs(powerA - powerB)).toBeLessThan(0.05 * powerB);
   });
 });

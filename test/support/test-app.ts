@@ -61,7 +61,7 @@ export function testConfig(database: DatabaseConfig, dataDir: string, options: T
     seedDemo: options.seedDemo ?? false,
     media: { masterKey: undefined, twilioAuthToken: undefined, pauseBehavior: "silence", publicUrl: undefined, downloadUrlTtlSeconds: 300, ...options.media },
     compliance: { auditCheckpointKey: undefined, auditCheckpointIntervalSeconds: 60, retentionIntervalSeconds: 3600, retentionBatchSize: 100, ...options.compliance },
-    mediaPipeline: { workers: 2, pauseGuardMs: 100, workerNiceness: 0, ...options.mediaPipeline },
+    mediaPipeline: { workers: 2, pauseGuardMs: 100, workerNiceness: 0, mp3Encoder: "auto", ...options.mediaPipeline },
     fleet: options.fleet,
     operations: { ...DEFAULT_OPERATIONS, ...options.operations, ingest: { ...DEFAULT_OPERATIONS.ingest, ...options.operations?.ingest } },
   };
