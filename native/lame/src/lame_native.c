@@ -108,41 +108,39 @@ static napi_value create(napi_env env, napi_callback_info info) {
   return handle;
 }
 
-// encode(encoder, pcm: Int16Array | Float32Array in [-1, 1]): the MP3 bytes this input completed (often none).
+// The encoder a call is about, as its first argument, with the others in `argv`.
+static Encoder *encoder_argument(napi_env env, napi_callback_info info, napi_value *argv, size_t wanted, const char *usage) {
+  size_t argc = wanted;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < wanted) {
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
+  return unwrap(env, argv[0]);
+}
+
+// encode(encoder, pcm: Int16Array): the MP3 bytes this input completed (often none).
 static napi_value encode(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2) return throw_error(env, "encode(encoder, pcm)");
-  Encoder *encoder = unwrap(env, argv[0]);
+  Encoder *encoder = encoder_argument(env, info, argv, 2, "encode(encoder, pcm: Int16Array)");
   if (!encoder) return NULL;
   bool is_typed_array = false;
+  napi_typedarray_type type = napi_uint8_array;
+  size_t length = 0;
+  void *data = NULL;
   CHECK(napi_is_typedarray(env, argv[1], &is_typed_array));
-  if (!is_typed_array) return throw_error(env, "pcm must be an Int16Array or a Float32Array");
-  napi_typedarray_type type;
-  size_t length;
-  void *data;
-  CHECK(napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL));
+  if (is_typed_array) CHECK(napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL));
+  if (type != napi_int16_array) return throw_error(env, "pcm must be an Int16Array");
   if (!reserve(encoder, length)) return throw_error(env, "out of memory");
-  int written;
-  if (type == napi_int16_array) {
-    written = lame_encode_buffer(encoder->gfp, (const short *)data, NULL, (int)length, encoder->out, (int)encoder->out_size);
-  } else if (type == napi_float32_array) {
-    written = lame_encode_buffer_ieee_float(encoder->gfp, (const float *)data, NULL, (int)length, encoder->out, (int)encoder->out_size);
-  } else {
-    return throw_error(env, "pcm must be an Int16Array or a Float32Array");
-  }
+  int written = lame_encode_buffer(encoder->gfp, (const short *)data, NULL, (int)length, encoder->out, (int)encoder->out_size);
   if (written < 0) return throw_error(env, "LAME failed to encode");
   return to_buffer(env, encoder->out, written);
 }
 
 // flush(encoder): the last MP3 bytes; the encoder is closed afterwards.
 static napi_value flush(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1) return throw_error(env, "flush(encoder)");
-  Encoder *encoder = unwrap(env, argv[0]);
+  Encoder *encoder = encoder_argument(env, info, argv, 1, "flush(encoder)");
   if (!encoder) return NULL;
   if (!reserve(encoder, 8192)) return throw_error(env, "out of memory");
   int written = lame_encode_flush(encoder->gfp, encoder->out, (int)encoder->out_size);
