@@ -2,7 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { SAMPLE_RATE_HZ } from "../media/media-frame";
-import { MP3_BITRATE_KBPS, MP3_SAMPLES_PER_FRAME } from "../media/mp3-encoder";
+import { NATIVE_LAME_QUALITY } from "../media/lame-native";
+import { MP3_BITRATE_KBPS, MP3_SAMPLES_PER_FRAME, Mp3EncoderKind, mp3EncoderKind } from "../media/mp3-encoder";
 
 /**
  * Samples of leading delay when mpg123 decodes one of our MP3s: LAME's encoder delay (576) plus
@@ -19,7 +20,8 @@ export interface RedactJob {
   /** Silenced: [fromSample, toSample) on the recording's timeline. */
   fromSample: number;
   toSample: number;
-  encoder: { sampleRate: number; bitrateKbps: number; samplesPerFrame: number };
+  /** The LAME build and quality of live calls (MP3_ENCODER), so a redacted file is encoded as every other one. */
+  encoder: { sampleRate: number; bitrateKbps: number; samplesPerFrame: number; build: Mp3EncoderKind; nativeQuality: number };
 }
 
 export interface RedactResult {
@@ -71,7 +73,13 @@ export class Mp3Redactor {
       delaySamples: DECODED_DELAY_SAMPLES,
       fromSample: span.fromSample,
       toSample: span.toSample,
-      encoder: { sampleRate: SAMPLE_RATE_HZ, bitrateKbps: MP3_BITRATE_KBPS, samplesPerFrame: MP3_SAMPLES_PER_FRAME },
+      encoder: {
+        sampleRate: SAMPLE_RATE_HZ,
+        bitrateKbps: MP3_BITRATE_KBPS,
+        samplesPerFrame: MP3_SAMPLES_PER_FRAME,
+        build: mp3EncoderKind(),
+        nativeQuality: NATIVE_LAME_QUALITY,
+      },
     };
     await this.acquire();
     try {

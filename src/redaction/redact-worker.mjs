@@ -15,26 +15,43 @@ const INPUT_CHUNK_BYTES = 64 * 1024;
 // As in Mp3Encoder: the wrapper's buffer grows to the largest chunk it is given and never shrinks.
 const MAX_SAMPLES_PER_ENCODE = 8192;
 
+/**
+ * A mono CBR LAME of the build live calls use: `encode` takes Float32 samples in [-1, 1].
+ * @param {import("./mp3-redactor").RedactJob["encoder"]} settings
+ */
+async function openLame(settings) {
+  if (settings.build === "native") {
+    const native = require("callvault-lame-native");
+    const handle = native.create(settings.sampleRate, settings.bitrateKbps, settings.nativeQuality);
+    return {
+      encode: (pcm) => native.encode(handle, Int16Array.from(pcm, (sample) => Math.max(-32768, Math.min(32767, Math.round(sample * 32768))))),
+      finish: () => native.flush(handle),
+    };
+  }
+  const wasm = await createEncoder("audio/mpeg", readFileSync(require.resolve("wasm-media-encoders/wasm/mp3")));
+  wasm.configure({ channels: 1, sampleRate: settings.sampleRate, bitrate: settings.bitrateKbps, outputSampleRate: settings.sampleRate });
+  return { encode: (pcm) => wasm.encode([pcm]), finish: () => wasm.finalize() };
+}
+
 /** @param {import("./mp3-redactor").RedactJob} job */
 async function redact(job) {
   const { mp3, totalSamples, delaySamples, fromSample, toSample, encoder: settings } = job;
   const decoder = new MPEGDecoder();
   await decoder.ready;
-  // The same LAME build and settings as Mp3Encoder (settings come from its constants), so the result is
-  // an MP3 like every other one we store: same format, same encoder delay.
-  const lame = await createEncoder("audio/mpeg", readFileSync(require.resolve("wasm-media-encoders/wasm/mp3")));
-  lame.configure({ channels: 1, sampleRate: settings.sampleRate, bitrate: settings.bitrateKbps, outputSampleRate: settings.sampleRate });
+  // The same LAME build and settings as Mp3Encoder (settings come from its constants and MP3_ENCODER), so the
+  // result is an MP3 like every other one we store: same format, same encoder delay.
+  const lame = await openLame(settings);
 
   const out = [];
   let outBytes = 0;
   const emit = (bytes) => {
-    // The encoder's result views WebAssembly memory that its next call reuses.
+    // The WebAssembly encoder's result views memory that its next call reuses.
     const copy = bytes.slice();
     out.push(copy);
     outBytes += copy.length;
   };
   const encode = (pcm) => {
-    for (let offset = 0; offset < pcm.length; offset += MAX_SAMPLES_PER_ENCODE) emit(lame.encode([pcm.subarray(offset, offset + MAX_SAMPLES_PER_ENCODE)]));
+    for (let offset = 0; offset < pcm.length; offset += MAX_SAMPLES_PER_ENCODE) emit(lame.encode(pcm.subarray(offset, offset + MAX_SAMPLES_PER_ENCODE)));
   };
 
   // Recording-timeline position of the next decoded sample: negative while still inside the delay.
@@ -73,7 +90,7 @@ async function redact(job) {
       encode(new Float32Array(missing));
       written += missing;
     }
-    emit(lame.finalize());
+    emit(lame.finish());
   } finally {
     decoder.free();
   }
