@@ -32,11 +32,17 @@ let threadDefault: Mp3EncoderKind | undefined;
  * asking for `native` where the addon was not built fails there, with what to install.
  */
 export function useMp3Encoder(setting: Mp3EncoderSetting): Mp3EncoderKind {
-  if (setting === "native" && !nativeLame()) {
-    throw new Error("MP3_ENCODER=native, but the native LAME addon is not built: apt-get install libmp3lame-dev, then npm rebuild callvault-lame-native (or set MP3_ENCODER=auto)");
-  }
+  if (setting === "native") requireNativeLame();
   threadDefault = setting === "auto" ? (nativeLame() ? "native" : "wasm") : setting;
   return threadDefault;
+}
+
+function requireNativeLame(): NonNullable<ReturnType<typeof nativeLame>> {
+  const native = nativeLame();
+  if (!native) {
+    throw new Error("MP3_ENCODER=native, but the native LAME addon is not built: apt-get install libmp3lame-dev, then npm rebuild callvault-lame-native (or set MP3_ENCODER=auto)");
+  }
+  return native;
 }
 
 export function mp3EncoderKind(): Mp3EncoderKind {
@@ -60,8 +66,7 @@ export class Mp3Encoder {
   ) {}
 
   static async create(kind: Mp3EncoderKind = mp3EncoderKind()): Promise<Mp3Encoder> {
-    const native = kind === "native" ? nativeLame() : null;
-    if (kind === "native" && !native) throw new Error("the native LAME addon is not built");
+    const native = kind === "native" ? requireNativeLame() : null;
     const lame = native ? NativeLameStream.create(native, SAMPLE_RATE_HZ, MP3_BITRATE_KBPS) : await WasmLameStream.create(SAMPLE_RATE_HZ, MP3_BITRATE_KBPS);
     return new Mp3Encoder(lame, kind);
   }

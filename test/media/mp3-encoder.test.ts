@@ -20,8 +20,8 @@ async function encodeWith(kind: Mp3EncoderKind, pcm: Int16Array | Float32Array, 
 const KINDS: Mp3EncoderKind[] = nativeLame() ? ["native", "wasm"] : ["wasm"];
 
 describe("choosing the LAME build", () => {
-  it("builds the native addon wherever libmp3lame-dev is installed (CI installs it), and picks it by default", () => {
-    if (!existsSync("/usr/include/lame/lame.h")) return;
+  // Skipped, and reported so, where LAME's headers are not installed (the addon cannot be built there).
+  (existsSync("/usr/include/lame/lame.h") ? it : it.skip)("builds the native addon wherever libmp3lame-dev is installed (CI installs it), and picks it by default", () => {
     expect(nativeLame()?.version()).toMatch(/^3\.1/);
     expect(useMp3Encoder("auto")).toBe("native");
     expect(mp3EncoderKind()).toBe("native");
@@ -118,8 +118,7 @@ describe.each(KINDS)("Mp3Encoder, %s LAME", (kind) => {
 describe("the two LAME builds", () => {
   const speech = sineTone({ frequencyHz: 440, sampleRateHz: 8000, samples: 8000 * 2, amplitude: 10000 });
 
-  it("frame the same input alike: same frame count, same delay, same tone", async () => {
-    if (KINDS.length < 2) return;
+  (KINDS.length === 2 ? it : it.skip)("frame the same input alike: same frame count, same delay, same tone", async () => {
     const [native, wasm] = await Promise.all([encodeWith("native", speech, 160), encodeWith("wasm", speech, 160)]);
     expect(native.summary.mp3Frames).toBe(wasm.summary.mp3Frames);
     expect(native.summary.byteLength).toBe(wasm.summary.byteLength);
