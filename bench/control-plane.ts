@@ -9,7 +9,7 @@
  *      the bare server's pairs/s under the same load (0 and 5,000 subscribers) show what HTTP + GraphQL and the
  *      deliveries alone allow on this machine.
  * Options (env): BENCH_DB=sqlite|mysql://root@127.0.0.1:3306 (default sqlite), BENCH_QUICK=1 (fewer events),
- * BENCH_ONLY=a,b,c, BENCH_PROFILE_DIR=dir (a V8 CPU profile of each server's measured windows in (a)), BENCH_SETTLE=0 (MariaDB: do not
+ * BENCH_ONLY=a,b,c, BENCH_PROFILE_DIR=dir (a V8 CPU profile of each server's measured windows in (a) and (c)), BENCH_SETTLE=0 (MariaDB: do not
  * flush InnoDB's dirty pages before each measurement; see control-plane/innodb.ts).
  */
 import { ChildProcess, fork, spawn } from "node:child_process";
@@ -170,6 +170,7 @@ async function throughput(server: Server, agents: Agents, clients: number, secon
     ? await Subscribers.open(server.target, subscribers, (i) => ({ token: server.target.managerToken, variables: { agentId: server.target.agents[i % AGENTS].id } }))
     : undefined;
   let pairs = 0;
+  const cpuBefore = await server.cpuMs();
   const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
   await Promise.all(
@@ -182,7 +183,9 @@ async function throughput(server: Server, agents: Agents, clients: number, secon
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  const cpuUsPerPair = ((await server.cpuMs()) - cpuBefore) * 1000 / pairs;
   subs?.close();
+  log(`${server.name} ${subscribers} subscribers: ${(pairs / elapsed).toFixed(0)} pairs/s, ${cpuUsPerPair.toFixed(0)} µs server CPU per pair`);
   return pairs / elapsed;
 }
 

@@ -150,9 +150,10 @@ const DEFAULT_FLEET: FleetConfig = { instanceStaleAfterMs: 30_000, sweepInterval
 export async function createServices(config: Config, options: Pick<AppOptions, "mediaStaleAfterMs" | "log" | "onPauseLeak"> = {}): Promise<Services> {
   const dataSource = await openDataSource(config.database);
   let audit: AuditService | undefined;
+  let transactions: TransactionRunner | undefined;
   try {
     await runMigrationsExclusively(dataSource);
-    const transactions = new TransactionRunner(dataSource);
+    transactions = new TransactionRunner(dataSource);
     audit = new AuditService(dataSource, transactions, options.log ?? rootLog);
     await audit.start();
     const bus: EventBus = config.redisUrl ? await RedisEventBus.connect(config.redisUrl) : new InMemoryEventBus();
@@ -255,6 +256,7 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
     };
   } catch (error) {
     await audit?.close();
+    await transactions?.close();
     await dataSource.destroy();
     throw error;
   }
@@ -267,6 +269,7 @@ export async function closeServices(services: Services): Promise<void> {
   await services.presence?.stop();
   await services.bus.close();
   await services.audit.close();
+  await services.transactions.close();
   if (services.dataSource.isInitialized) await services.dataSource.destroy();
 }
 

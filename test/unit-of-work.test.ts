@@ -20,6 +20,7 @@ beforeAll(async () => {
   transactions = new TransactionRunner(dataSource);
 });
 afterAll(async () => {
+  await transactions.close();
   await dataSource.destroy();
   await database.drop();
 });

@@ -1,5 +1,6 @@
 import { DataSource, EntityManager } from "typeorm";
 import { isMysql } from "./data-source";
+import { SqliteCheckpointer } from "./sqlite-checkpointer";
 import { SqliteWalSync } from "./sqlite-wal-sync";
 import { rootLog } from "../logging/logger";
 import { beginWithFirstStatement, committedWithBatch, runnerSql, runnerSqlBatch, SqlBatchOptions, SqlResult, SqlStatement } from "./raw-sql";
@@ -78,10 +79,19 @@ export class TransactionRunner {
   private readonly mysql: boolean;
 
   private readonly walSync: SqliteWalSync | undefined;
+  private readonly checkpointer: SqliteCheckpointer | undefined;
+  private checkpointBackstopSet = false;
 
   constructor(private readonly dataSource: DataSource) {
     this.mysql = isMysql(dataSource);
-    this.walSync = this.mysql ? undefined : SqliteWalSync.of((dataSource.options as { database?: string }).database);
+    const file = (dataSource.options as { database?: string }).database;
+    this.walSync = this.mysql ? undefined : SqliteWalSync.of(file);
+    this.checkpointer = this.walSync && file ? new SqliteCheckpointer(file, rootLog) : undefined;
+  }
+
+  /** Stops the SQLite checkpoint thread (the database itself is closed by its owner). */
+  async close(): Promise<void> {
+    await this.checkpointer?.close();
   }
 
   async run<T>(work: (uow: UnitOfWork) => Promise<T>): Promise<T> {
@@ -178,6 +188,9 @@ export class TransactionRunner {
     this.sqliteDraining = true;
     try {
       while (this.sqliteQueue.length > 0) {
+        // The loop stays free meanwhile: only the queued writers wait, and the log starts over after.
+        const caughtUp = this.checkpointer?.catchUp();
+        if (caughtUp) await caughtUp;
         const batch = this.sqliteQueue.splice(0, SQLITE_GROUP_MAX);
         const outcomes: { ok: boolean; value: unknown }[] = [];
         const runner = this.dataSource.createQueryRunner();
@@ -191,6 +204,11 @@ export class TransactionRunner {
         try {
           // The COMMIT does not sync (NORMAL); the WAL is synced off the loop below before anyone hears of it.
           if (this.walSync) await control("PRAGMA synchronous = NORMAL");
+          if (this.checkpointer && !this.checkpointBackstopSet) {
+            await control(`PRAGMA wal_autocheckpoint = ${SqliteCheckpointer.BACKSTOP_WAL_PAGES}`);
+            await control(`PRAGMA journal_size_limit = ${SqliteCheckpointer.SOFT_LIMIT_WAL_BYTES}`);
+            this.checkpointBackstopSet = true;
+          }
           await control("BEGIN");
           transactionState.isTransactionActive = true;
           transactionState.transactionDepth = 1;
@@ -219,6 +237,7 @@ export class TransactionRunner {
           await runner.release();
         }
         if (!committed) continue;
+        this.checkpointer?.committed();
         if (!this.walSync) settle();
         // Not awaited: the next group runs while this one's WAL syncs; each group is answered after its own sync.
         else
