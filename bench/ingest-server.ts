@@ -211,6 +211,7 @@ async function runTrial(fleet: Fleet, calls: number, seconds: number): Promise<T
     return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
   };
   const total = (key: "accepted" | "dropped" | "rejected" | "available") => reports.reduce((sum, r) => sum + r[key], 0);
+  if (process.env.BENCH_BACKLOG_TRACE) console.log(`    backlog every 500 ms: ${backlog.filter((_, i) => i % 5 === 0).map((b) => b.ms.toFixed(0)).join(" ")}`);
   const backlogEarlyMs = meanBacklog(0, 1 / 3);
   const backlogLateMs = meanBacklog(2 / 3, 1);
   const lossless = total("dropped") === 0 && total("rejected") === 0 && total("accepted") === client.framesSent && total("available") === calls;
