@@ -82,6 +82,25 @@ describe("SQLite checkpoints off the event loop", () => {
     transactions = new TransactionRunner(dataSource);
   });
 
+  it("lets waiting writers go when the worker ends on its own, and reports it once", async () => {
+    const exiting = path.join(dir, "exiting-worker.mjs");
+    fs.writeFileSync(exiting, "process.exit(3);\n");
+    // Another database whose log is past the soft limit, so that its writers would wait for the worker.
+    const other = path.join(dir, "other.sqlite");
+    fs.writeFileSync(`${other}-wal`, Buffer.alloc(SqliteCheckpointer.SOFT_LIMIT_WAL_BYTES + 1));
+    const logged: string[] = [];
+    const checkpointer = new SqliteCheckpointer(other, (message) => logged.push(message), { minIntervalMs: 10, idleMs: 1000 }, exiting);
+    try {
+      const waiting = checkpointer.catchUp();
+      expect(waiting).toBeInstanceOf(Promise);
+      await expect(Promise.race([waiting, sleep(5000).then(() => "still waiting")])).resolves.toBeUndefined();
+      expect(logged).toHaveLength(1);
+      expect(checkpointer.catchUp()).toBeUndefined();
+    } finally {
+      await checkpointer.close();
+    }
+  });
+
   it("reports a worker that cannot run once, and stops starting it", async () => {
     const logged: string[] = [];
     const checkpointer = new SqliteCheckpointer(file, (message) => logged.push(message), { minIntervalMs: 10, idleMs: 1000 }, path.join(dir, "missing-worker.mjs"));

@@ -130,13 +130,16 @@ export class SqliteCheckpointer {
     });
     // A worker that cannot run (its script or the driver missing) is not started again and again: the
     // backstop checkpoints from then on.
-    worker.on("error", (error) => {
+    const fail = (error: unknown) => {
       this.warnOnce(error);
       this.closed = true;
       this.worker = undefined;
       this.running = false;
       this.wake();
-    });
+    };
+    worker.on("error", fail);
+    // Ended by anything but this class (idle, close): the same, or writers waiting on it would wait forever.
+    worker.on("exit", (code) => this.worker === worker && fail(new Error(`the checkpoint worker exited with code ${code}`)));
     return (this.worker = worker);
   }
 
