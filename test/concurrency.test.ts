@@ -62,6 +62,35 @@ describe("50 concurrent pause/resume calls from several holders", () => {
   });
 });
 
+describe("concurrent startCall requests for one agent", () => {
+  const START = /* GraphQL */ `
+    mutation Start($input: StartCallInput!) {
+      startCall(input: $input) { call { id } recording { id state sequence } }
+    }
+  `;
+
+  it("start exactly one call; the others answer AGENT_BUSY and write nothing", async () => {
+    const agent = await t.user([Role.AGENT], "busy-agent");
+    const ds = t.app.services.dataSource;
+    const auditBefore = await ds.getRepository(AuditEntryEntity).count();
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => gql(t.url, START, { input: { agentId: agent.id, customerId: s.customerId, externalRef: `race-${i}` } }, s.apiUser.token)),
+    );
+    const started = results.filter((result) => result.data?.startCall);
+    expect(started).toHaveLength(1);
+    for (const result of results.filter((r) => !r.data?.startCall)) expect(result.errors?.[0]?.extensions?.code).toBe("AGENT_BUSY");
+    expect(started[0].data!.startCall.recording).toMatchObject({ state: "RECORDING", sequence: 1 });
+    const calls = await ds.query(ds.options.type === "better-sqlite3" ? `SELECT COUNT(*) AS n FROM calls WHERE agentId = ?` : "SELECT COUNT(*) AS n FROM `calls` WHERE `agentId` = ?", [agent.id]);
+    const recordings = await ds.query(ds.options.type === "better-sqlite3" ? `SELECT COUNT(*) AS n FROM recordings WHERE agentId = ?` : "SELECT COUNT(*) AS n FROM `recordings` WHERE `agentId` = ?", [agent.id]);
+    expect([Number(calls[0].n), Number(recordings[0].n)]).toEqual([1, 1]);
+    expect(await ds.getRepository(AuditEntryEntity).count()).toBe(auditBefore + 1);
+    // A second start once the first ended is allowed again.
+    await t.app.services.calls.end(s.apiUser.viewer, "test", started[0].data!.startCall.call.id);
+    const again = await gql(t.url, START, { input: { agentId: agent.id, customerId: s.customerId } }, s.apiUser.token);
+    expect(again.errors).toBeUndefined();
+  });
+});
+
 describe("60 concurrent pause/resume calls split between this instance and another one on the same database", () => {
   it("keep one truth: holds, state and the one open interval agree, every change is one event and one chained audit entry", async () => {
     const { transactions, audit, bus, users } = t.app.services;

@@ -7,7 +7,9 @@ import { badInput, DomainError, ErrorCode, notFound } from "../common/errors";
 import { newId } from "../common/ids";
 import { CustomerService } from "../customers/customer.service";
 import { isUniqueViolation } from "../database/errors";
-import { TransactionRunner } from "../database/transaction";
+import { forDialect, SqlStatement } from "../database/raw-sql";
+import { dbTime } from "../database/sql-time";
+import { TransactionRunner, UnitOfWork } from "../database/transaction";
 import { TimelineChangeKind } from "../events/topics";
 import type { RecordingFinalizer } from "../recordings/recording-finalizer";
 import { RecordingStateMachine, RecordingTransition } from "../recordings/recording-state-machine";
@@ -31,6 +33,16 @@ export interface CallWithRecording {
 
 export const EXTERNAL_REF_MAX = 64;
 
+const INSERT_CALL = `INSERT INTO "calls" ("id", "customerId", "agentId", "status", "activeAgentKey", "externalRef", "startedAt", "endedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+const INSERT_CALL_MYSQL = forDialect(INSERT_CALL, true);
+
+function insertCallStatement(uow: UnitOfWork, call: CallEntity): SqlStatement {
+  return {
+    text: uow.dialect === "mysql" ? INSERT_CALL_MYSQL : INSERT_CALL,
+    values: [call.id, call.customerId, call.agentId, call.status, call.activeAgentKey, call.externalRef, dbTime(call.startedAt), call.endedAt ? dbTime(call.endedAt) : null],
+  };
+}
+
 export class CallService {
   constructor(
     private readonly dataSource: DataSource,
@@ -52,32 +64,33 @@ export class CallService {
   async start(actor: Viewer | undefined, requestId: string, command: StartCallCommand): Promise<CallWithRecording> {
     const externalRef = command.externalRef?.trim() || null;
     if (externalRef && externalRef.length > EXTERNAL_REF_MAX) throw badInput(`externalRef must be at most ${EXTERNAL_REF_MAX} characters`, "externalRef");
-    const customer = await this.customers.get(command.customerId);
-    const agent = await this.users.getByReference(command.agentRef, "Agent");
-    if (!(await this.users.rolesOf(agent.id)).includes(Role.AGENT)) {
-      throw badInput(`user ${agent.email} is not an agent`, "agentId");
-    }
+    // Read together; a missing customer is reported first, as when they were read one after the other.
+    const [customerRead, agentRead] = await Promise.allSettled([this.customers.get(command.customerId), this.users.viewerByReference(command.agentRef)]);
+    if (customerRead.status === "rejected") throw customerRead.reason;
+    if (agentRead.status === "rejected") throw agentRead.reason;
+    const customer = customerRead.value;
+    const agent = agentRead.value;
+    if (!agent) throw notFound("Agent", command.agentRef);
+    if (!agent.roles.has(Role.AGENT)) throw badInput(`user ${agent.email} is not an agent`, "agentId");
     const source = command.source ?? ControlSource.API;
     try {
       return await this.transactions.run(async (uow) => {
-        if (await uow.manager.findOne(CallEntity, { where: { activeAgentKey: agent.id } })) throw agentBusy(agent.email);
         const now = new Date();
-        const call = uow.manager.create(CallEntity, {
+        const call = Object.assign(new CallEntity(), {
           id: newId(),
           customerId: customer.id,
-          agentId: agent.id,
+          agentId: agent.userId,
           status: CallStatus.ACTIVE,
-          activeAgentKey: agent.id,
+          activeAgentKey: agent.userId,
           externalRef,
           startedAt: now,
           endedAt: null,
         });
-        await uow.manager.insert(CallEntity, call);
-        const recording = uow.manager.create(RecordingEntity, {
+        const recording = Object.assign(new RecordingEntity(), {
           id: newId(),
           callId: call.id,
           customerId: customer.id,
-          agentId: agent.id,
+          agentId: agent.userId,
           state: RecordingState.RECORDING,
           sequence: 1,
           startedAt: now,
@@ -90,15 +103,23 @@ export class CallService {
           deletionReason: null,
           updatedAt: now,
         });
-        await this.recordingStates.create(uow, recording, { actor, source, timeline: TimelineChangeKind.CALL_STARTED });
-        await this.audit.append(uow, {
-          actor,
-          action: AuditAction.CALL_STARTED,
-          targetType: "CALL",
-          targetId: call.id,
-          details: { customerId: customer.id, agentId: agent.id, recordingId: recording.id, externalRef },
-          requestId,
-        });
+        // One round trip with its COMMIT on MySQL. An agent already on a call is refused by the unique
+        // activeAgentKey (a unique violation, below), not by a read first.
+        await uow.sqlBatch(
+          [
+            insertCallStatement(uow, call),
+            this.recordingStates.create(uow, recording, { actor, source, timeline: TimelineChangeKind.CALL_STARTED }),
+            this.audit.appendStatement(uow, {
+              actor,
+              action: AuditAction.CALL_STARTED,
+              targetType: "CALL",
+              targetId: call.id,
+              details: { customerId: customer.id, agentId: agent.userId, recordingId: recording.id, externalRef },
+              requestId,
+            }),
+          ],
+          { commit: true },
+        );
         return { call, recording };
       });
     } catch (error) {

@@ -15,6 +15,7 @@ import {
   claimUnlockedRowStatement,
   closePauseInterval,
   currentPauseIntervalId,
+  insertRecordingStatement,
   lockLiveRecordingOfAgent,
   LockedRecording,
   lockRecordingOfCall,
@@ -173,13 +174,17 @@ export class RecordingStateMachine {
   }
 
   /** A new recording starts RECORDING at sequence 1; its first event has no previous state. */
-  async create(uow: UnitOfWork, recording: RecordingEntity, request: Pick<TransitionRequest, "actor" | "source" | "timeline">): Promise<void> {
+  /**
+   * A new recording, RECORDING at sequence 1: its INSERT, for the caller to send with its other writes
+   * (`uow.sqlBatch`); its snapshot and events follow the commit.
+   */
+  create(uow: UnitOfWork, recording: RecordingEntity, request: Pick<TransitionRequest, "actor" | "source" | "timeline">): SqlStatement {
     if (recording.state !== RECORDING || recording.sequence !== 1) throw illegalTransition(RecordingTransition.START, recording);
-    await uow.manager.insert(RecordingEntity, recording);
     const created = Object.assign(new RecordingEntity(), recording);
     uow.afterCommit(() => this.snapshots.remember(created, []));
     this.events.stateChanged(uow, stateChangedEvent(recording, null, request.actor?.userId ?? null, request.source, [], recording.updatedAt));
     if (request.timeline) this.events.timelineChanged(uow, timelineEvent(request.timeline, recording, recording.updatedAt));
+    return insertRecordingStatement(uow, recording);
   }
 
   async apply(uow: UnitOfWork, recording: RecordingEntity, request: TransitionRequest): Promise<TransitionResult> {

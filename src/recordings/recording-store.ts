@@ -185,6 +185,17 @@ export function claimUnlockedRowStatement(uow: UnitOfWork, recordingId: string):
   return uow.dialect === "mysql" ? { text: CLAIM_UNLOCKED(uow), values: [recordingId] } : undefined;
 }
 
+const INSERT_RECORDING = dialectCache(() => `INSERT INTO "recordings" (${RECORDING_COLUMNS.map((c) => `"${c}"`).join(", ")}) VALUES (${RECORDING_COLUMNS.map(() => "?").join(", ")})`);
+
+/** The INSERT of a new recording, for the caller's batch. */
+export function insertRecordingStatement(uow: UnitOfWork, recording: RecordingEntity): SqlStatement {
+  const values = RECORDING_COLUMNS.map((column) => {
+    const value = recording[column];
+    return value instanceof Date ? dbTime(value) : (value ?? null);
+  });
+  return { text: INSERT_RECORDING(uow), values };
+}
+
 export const offsetMs = (recording: RecordingEntity, at: Date) => Math.max(0, at.getTime() - recording.startedAt.getTime());
 
 const INSERT_INTERVAL = dialectCache(

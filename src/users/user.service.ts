@@ -50,6 +50,16 @@ export class UserService {
     return repo.findOne({ where: { email: reference.toLowerCase() } });
   }
 
+  /**
+   * The user an id or email names, with the roles they hold now, or undefined. By id it is the viewers'
+   * batched read: concurrent lookups (a burst of calls starting) share one query, and one query has the roles.
+   */
+  async viewerByReference(reference: string): Promise<Viewer | undefined> {
+    if (isUuid(reference)) return this.viewers.load(reference);
+    const user = await this.findByReference(reference);
+    return user ? this.viewers.load(user.id) : undefined;
+  }
+
   async getByReference(reference: string, what = "User"): Promise<UserEntity> {
     const user = await this.findByReference(reference);
     if (!user) throw notFound(what, reference);
