@@ -69,6 +69,22 @@ describe("concurrent startCall requests for one agent", () => {
     }
   `;
 
+  it("refuse an unknown agent, a user who is not an agent and an unknown customer, writing nothing; take an agent's email", async () => {
+    const ds = t.app.services.dataSource;
+    const audit = () => ds.getRepository(AuditEntryEntity).count();
+    const idle = await t.user([Role.AGENT], "idle-agent");
+    const before = await audit();
+    const start = (agentId: string, customerId = s.customerId) => gql(t.url, START, { input: { agentId, customerId } }, s.apiUser.token);
+    expect((await start("00000000-0000-4000-8000-000000000000")).errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+    expect((await start("nobody@nowhere.test")).errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+    expect((await start(s.manager.id)).errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    expect((await start(idle.id, "00000000-0000-4000-8000-000000000000")).errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+    expect(await audit()).toBe(before);
+    const byEmail = await start(idle.email.toUpperCase());
+    expect(byEmail.errors).toBeUndefined();
+    await t.app.services.calls.end(s.apiUser.viewer, "test", byEmail.data!.startCall.call.id);
+  });
+
   it("start exactly one call; the others answer AGENT_BUSY and write nothing", async () => {
     const agent = await t.user([Role.AGENT], "busy-agent");
     const ds = t.app.services.dataSource;

@@ -1,7 +1,7 @@
 // Copies a SQLite write-ahead log back into the database file (a PASSIVE checkpoint) on its own thread and
 // connection, so that neither the copying nor its syncs run on the server's event loop.
 // Contract: src/database/sqlite-checkpointer.ts (the database file in workerData; each message asks for one
-// checkpoint, each answer is a CheckpointAnswer).
+// checkpoint, answered with { ok: true, walFrames, checkpointedFrames } or { ok: false, message }).
 import { createRequire } from "node:module";
 import { parentPort, workerData } from "node:worker_threads";
 

@@ -146,6 +146,6 @@ export class SqliteCheckpointer {
   private warnOnce(error: unknown): void {
     if (this.warned) return;
     this.warned = true;
-    this.log("SQLite checkpoint off the event loop failed: the main connection checkpoints the WAL itself past its backstop size", error);
+    this.log(`SQLite checkpoint on its worker thread failed (reported once; past ${SqliteCheckpointer.BACKSTOP_WAL_PAGES} pages of log the main connection checkpoints itself)`, error);
   }
 }

@@ -173,10 +173,9 @@ export class RecordingStateMachine {
     if (this.snapshots.isSpeculative(recording)) throw this.snapshots.stale(recording.id);
   }
 
-  /** A new recording starts RECORDING at sequence 1; its first event has no previous state. */
   /**
-   * A new recording, RECORDING at sequence 1: its INSERT, for the caller to send with its other writes
-   * (`uow.sqlBatch`); its snapshot and events follow the commit.
+   * A new recording starts RECORDING at sequence 1 (its first event has no previous state). Returns its INSERT,
+   * for the caller to send with its other writes (`uow.sqlBatch`); its snapshot and events follow the commit.
    */
   create(uow: UnitOfWork, recording: RecordingEntity, request: Pick<TransitionRequest, "actor" | "source" | "timeline">): SqlStatement {
     if (recording.state !== RECORDING || recording.sequence !== 1) throw illegalTransition(RecordingTransition.START, recording);
