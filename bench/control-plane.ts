@@ -5,9 +5,9 @@
  *      own call; N = 1,000 and 5,000), callvault against a bare graphql-ws + graphql-js server with the same schema shape;
  *  (b) pause→CHANGE latency, open loop at 200 pause/resume ops/s with 1,000 agents subscribed, every event
  *      checked for delivery in sequence order;
- *  (c) pause+resume pairs/s against a raw-driver script making the same writes, with 0 and 5,000 subscribers;
- *      the bare server's pairs/s under the same load (0 and 5,000 subscribers) show what HTTP + GraphQL and the
- *      deliveries alone allow on this machine.
+ *  (c) pause+resume pairs/s against a raw-driver script making the same writes (and two variants of it), with no
+ *      subscribers, 5,000 watching other calls and 5,000 watching the busy calls; the bare server's pairs/s under
+ *      the same load show what HTTP + GraphQL and the deliveries alone allow on this machine.
  * Options (env): BENCH_DB=sqlite|mysql://root@127.0.0.1:3306 (default sqlite), BENCH_QUICK=1 (fewer events),
  * BENCH_ONLY=a,b,c, BENCH_PROFILE_DIR=dir (a V8 CPU profile of each server's measured windows in (a) and (c)), BENCH_SETTLE=0 (MariaDB: do not
  * flush InnoDB's dirty pages before each measurement; see control-plane/innodb.ts).
@@ -165,10 +165,20 @@ async function latency(server: Server, agents: Agents, ratePerSecond: number, se
   return { operations: total, delivered, missing: total - delivered, outOfOrder, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: percentile(latencies, 100) };
 }
 
-async function throughput(server: Server, agents: Agents, clients: number, seconds: number, subscribers: number) {
-  const subs = subscribers
-    ? await Subscribers.open(server.target, subscribers, (i) => ({ token: server.target.managerToken, variables: { agentId: server.target.agents[i % AGENTS].id } }))
-    : undefined;
+/**
+ * Who watches during a throughput run (clients pause and resume agents 0 … clients-1): nobody; 5,000 sockets
+ * watching the other agents' calls, so no event of the run is theirs (what keyed fan-out must make free); or
+ * 5,000 sockets, five on every agent's call, so each event of the run goes to five sockets.
+ */
+type Watchers = "none" | "idle" | "busy";
+const WATCHERS = 5000;
+
+async function throughput(server: Server, agents: Agents, clients: number, seconds: number, watchers: Watchers) {
+  const watched = (i: number) => (watchers === "idle" ? clients + (i % (AGENTS - clients)) : i % AGENTS);
+  const subs =
+    watchers === "none"
+      ? undefined
+      : await Subscribers.open(server.target, WATCHERS, (i) => ({ token: server.target.managerToken, variables: { agentId: server.target.agents[watched(i)].id } }));
   let pairs = 0;
   const cpuBefore = await server.cpuMs();
   const deadline = performance.now() + seconds * 1000;
@@ -185,13 +195,15 @@ async function throughput(server: Server, agents: Agents, clients: number, secon
   const elapsed = (performance.now() - started) / 1000;
   const cpuUsPerPair = ((await server.cpuMs()) - cpuBefore) * 1000 / pairs;
   subs?.close();
-  log(`${server.name} ${subscribers} subscribers: ${(pairs / elapsed).toFixed(0)} pairs/s, ${cpuUsPerPair.toFixed(0)} µs server CPU per pair`);
+  log(`${server.name} ${watchers === "none" ? "no" : `${WATCHERS} ${watchers}`} subscribers: ${(pairs / elapsed).toFixed(0)} pairs/s, ${cpuUsPerPair.toFixed(0)} µs server CPU per pair`);
   return pairs / elapsed;
 }
 
-function raw(clients: number, seconds: number, chained = false): Promise<number> {
+type RawMode = "unchained" | "sequenced" | "chained";
+
+function raw(clients: number, seconds: number, mode: RawMode): Promise<number> {
   return new Promise((resolve, reject) => {
-    const args = [path.join(__dirname, "control-plane", "raw-writes.js"), DB, String(clients), String(seconds), ...(chained ? ["chained"] : [])];
+    const args = [path.join(__dirname, "control-plane", "raw-writes.js"), DB, String(clients), String(seconds), mode];
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (chunk) => (out += chunk));
@@ -259,36 +271,40 @@ async function main() {
   if (ONLY.has("c")) {
     const clients = DB.startsWith("mysql") ? 16 : 64;
     const seconds = QUICK ? 4 : 8;
-    const runs: Record<string, number[]> = { raw: [], chained: [], zero: [], many: [], bare: [], bareMany: [] };
+    const runs: Record<string, number[]> = { unchained: [], sequenced: [], chained: [], none: [], idle: [], busy: [], bareNone: [], bareIdle: [], bareBusy: [] };
     for (let r = 0; r < repeats; r++) {
-      log(await settle());
-      runs.raw.push(await raw(clients, seconds));
-      log(await settle());
-      runs.chained.push(await raw(clients, seconds, true));
+      for (const mode of ["unchained", "sequenced", "chained"] as const) {
+        log(await settle());
+        runs[mode].push(await raw(clients, seconds, mode));
+      }
       // The floor of any GraphQL-over-HTTP server here: the bare one, no database, same load generator.
-      for (const [label, subscribers] of [["bare", 0], ["bareMany", 5000]] as const) {
+      for (const [label, watchers] of [["bareNone", "none"], ["bareIdle", "idle"], ["bareBusy", "busy"]] as const) {
         const bare = await startServer("bare", "reference-server.js", [String(AGENTS), DB]);
-        runs[label].push(await throughput(bare, new Agents(bare.target), clients, seconds, subscribers));
+        runs[label].push(await throughput(bare, new Agents(bare.target), clients, seconds, watchers));
         await stop(bare);
       }
-      for (const [label, subscribers] of [["zero", 0], ["many", 5000]] as const) {
+      for (const watchers of ["none", "idle", "busy"] as const) {
         log(await settle());
         const server = await startServer("callvault", "callvault-server.js", [String(AGENTS), DB]);
-        runs[label].push(await throughput(server, new Agents(server.target), clients, seconds, subscribers));
+        runs[watchers].push(await throughput(server, new Agents(server.target), clients, seconds, watchers));
         await stop(server);
       }
     }
-    const rawPairs = median(runs.raw);
-    const chainedPairs = median(runs.chained);
-    console.log(`(c) pause+resume pairs/s, ${clients} clients; raw driver, same writes: audit entry unchained (U) / chained in the transaction, the issue's reference (C)`);
-    console.log(`| subscribers | callvault | raw U | ratio to U | raw C | ratio to C |\n|---|---|---|---|---|---|`);
-    for (const [label, pairs] of [["0", median(runs.zero)], ["5,000", median(runs.many)]] as const) {
-      console.log(`| ${label} | ${fmt(pairs)} | ${fmt(rawPairs)} | ${fmt(pairs / rawPairs, 2)} | ${fmt(chainedPairs)} | ${fmt(pairs / chainedPairs, 2)} |`);
+    const [u, sq, c] = [median(runs.unchained), median(runs.sequenced), median(runs.chained)];
+    console.log(
+      `(c) pause+resume pairs/s, ${clients} clients, against the raw driver making callvault's writes (S: the entry inserted unchained, then chained by a sequencer as callvault's), fewer writes (U: the entry never chained) and the issue's reference (C: the entry chained in the transaction): S ${fmt(sq)}, U ${fmt(u)}, C ${fmt(c)} pairs/s`,
+    );
+    console.log(`| watchers | callvault | ratio to S | to U | to C | bare server (no database, no auth) | its ratio to S |\n|---|---|---|---|---|---|---|`);
+    for (const [label, mine, bare] of [
+      ["none", "none", "bareNone"],
+      [`${fmt(WATCHERS)} on other agents' calls (no event of the run is theirs)`, "idle", "bareIdle"],
+      [`${fmt(WATCHERS)}, five on each agent's call (each event to five sockets)`, "busy", "bareBusy"],
+    ] as const) {
+      const pairs = median(runs[mine]);
+      console.log(`| ${label} | ${fmt(pairs)} | ${fmt(pairs / sq, 2)} | ${fmt(pairs / u, 2)} | ${fmt(pairs / c, 2)} | ${fmt(median(runs[bare]))} | ${fmt(median(runs[bare]) / sq, 2)} |`);
     }
-    for (const [label, pairs] of [["0", median(runs.bare)], ["5,000", median(runs.bareMany)]] as const) {
-      console.log(`| ${label}, the bare graphql-ws + graphql-js server (no database, no auth) | ${fmt(pairs)} | ${fmt(rawPairs)} | ${fmt(pairs / rawPairs, 2)} | ${fmt(chainedPairs)} | ${fmt(pairs / chainedPairs, 2)} |`);
-    }
-    console.log(`\nWith 5,000 subscribers: callvault ${fmt(median(runs.many) / median(runs.zero), 2)} × its pairs/s with none; the bare server ${fmt(median(runs.bareMany) / median(runs.bare), 2)} ×.`);
+    const share = (label: string, base: string) => fmt(median(runs[label]) / median(runs[base]), 2);
+    console.log(`\nAs a share of pairs/s with no watchers: callvault ${share("idle", "none")} with ${fmt(WATCHERS)} idle, ${share("busy", "none")} with ${fmt(WATCHERS)} receiving; the bare server ${share("bareIdle", "bareNone")} and ${share("bareBusy", "bareNone")}.`);
   }
 }
 

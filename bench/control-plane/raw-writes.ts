@@ -3,11 +3,16 @@
  * its holds read and locked in one statement, the conditional UPDATE, the pause interval, the hold, the audit
  * entry), each pause and each resume its own transaction, straight through mysql2 (a pool of N clients) or
  * better-sqlite3 (N loops on the one connection), on callvault's own schema. No HTTP, GraphQL, auth or events.
- * With "chained" the audit entry is chained in the same transaction, the way the issue's reference (and callvault
- * before its sequencer) did it: the head row read FOR UPDATE, the entry hashed over the previous hash, inserted
- * with its position and hashes, the head moved. Without it the entry is inserted unchained and nothing ever
- * chains it (callvault's sequencer does that work besides).
- * Arguments: "sqlite" | mysql://server, clients, seconds, ["chained"]. Prints JSON { pairs, seconds, pairsPerSecond }.
+ * The audit entry, by mode:
+ * - "unchained" (U): inserted unchained, and nothing ever chains it: fewer writes than callvault makes.
+ * - "sequenced" (S): inserted unchained, and a sequencer chains the committed entries in batches the way
+ *   callvault's does (src/audit/audit-sequencer.ts): ~10 ms after an append, one transaction locks the head,
+ *   reads up to 500 unchained entries, hashes each over the previous hash, writes the links 100 rows per
+ *   UPDATE … CASE and moves the head. These are callvault's writes, statement for statement.
+ * - "chained" (C): chained in the same transaction, the way the issue's reference (and callvault before its
+ *   sequencer) did it: the head row read FOR UPDATE, the entry hashed over the previous hash, inserted with its
+ *   position and hashes, the head moved.
+ * Arguments: "sqlite" | mysql://server, clients, seconds, [mode]. Prints JSON { pairs, seconds, pairsPerSecond, … }.
  */
 import "reflect-metadata";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -17,6 +22,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { createConnection, createPool } from "mysql2/promise";
 import { hashAuditEntry } from "../../src/audit/audit-hash";
+import { fromStoredEntry } from "../../src/audit/audit-row";
 import { openDataSource } from "../../src/database/data-source";
 
 const at = () => new Date().toISOString().replace("T", " ").replace("Z", "");
@@ -31,6 +37,7 @@ const AUDIT = `INSERT INTO audit_entries (id, position, occurredAt, actorId, act
 const HEAD = `SELECT position, hash FROM audit_head WHERE id = 1`;
 const CHAINED_AUDIT = `INSERT INTO audit_entries (id, position, occurredAt, actorId, actorRoles, action, targetType, targetId, details, requestId, prevHash, hash) VALUES (?, ?, ?, ?, '["AGENT"]', ?, 'RECORDING', ?, ?, ?, ?, ?)`;
 const MOVE_HEAD = `UPDATE audit_head SET position = ?, hash = ? WHERE id = 1`;
+const UNCHAINED = `SELECT * FROM audit_entries WHERE position IS NULL ORDER BY position, id LIMIT 500`;
 const SEED = `INSERT INTO recordings (id, callId, customerId, agentId, state, sequence, startedAt, endedAt, durationMs, sizeBytes, sha256, deletedAt, deletedById, deletionReason, updatedAt) VALUES (?, ?, ?, ?, 'RECORDING', 1, ?, NULL, NULL, NULL, NULL, NULL, NULL, NULL, ?)`;
 
 type Run = (sql: string, params: unknown[]) => Promise<{ rows: Record<string, unknown>[]; affected: number }>;
@@ -54,7 +61,7 @@ async function transition(run: Run, recordingId: string, agentId: string): Promi
   const details = JSON.stringify(detailsObject);
   const action = pausing ? "RECORDING_PAUSED" : "RECORDING_RESUMED";
   const requestId = randomUUID();
-  if (!chained) return void (await run(AUDIT, [auditId(), now, agentId, action, recordingId, details, requestId]));
+  if (mode !== "chained") return void (await run(AUDIT, [auditId(), now, agentId, action, recordingId, details, requestId]));
   const head = (await run(HEAD, [])).rows[0] as { position: number; hash: string };
   const position = Number(head.position) + 1;
   const hash = hashAuditEntry({ position, occurredAt: new Date(`${now}Z`), actorId: agentId, actorRoles: ["AGENT"], action, targetType: "RECORDING", targetId: recordingId, details: detailsObject, requestId, prevHash: head.hash });
@@ -62,11 +69,36 @@ async function transition(run: Run, recordingId: string, agentId: string): Promi
   await run(MOVE_HEAD, [position, hash]);
 }
 
-let chained = false;
+/** One sequencer run (S), as callvault's: returns how many entries it chained. */
+async function chainBatch(run: Run): Promise<number> {
+  const head = (await run(HEAD, [])).rows[0] as { position: number; hash: string };
+  const rows = (await run(UNCHAINED, [])).rows;
+  if (rows.length === 0) return 0;
+  let position = Number(head.position);
+  let prevHash = head.hash;
+  const links = rows.map((row) => {
+    const entry = { ...fromStoredEntry(row), position: position + 1, prevHash };
+    const hash = hashAuditEntry(entry);
+    position = entry.position;
+    prevHash = hash;
+    return { id: String(row.id), position: entry.position, prevHash: entry.prevHash, hash };
+  });
+  for (let i = 0; i < links.length; i += 100) {
+    const chunk = links.slice(i, i + 100);
+    const cases = (column: string) => `${column} = CASE id ${chunk.map(() => "WHEN ? THEN ?").join(" ")} END`;
+    const sql = `UPDATE audit_entries SET ${cases("position")}, ${cases("prevHash")}, ${cases("hash")} WHERE id IN (${chunk.map(() => "?").join(", ")}) AND position IS NULL`;
+    await run(sql, [...chunk.flatMap((l) => [l.id, l.position]), ...chunk.flatMap((l) => [l.id, l.prevHash]), ...chunk.flatMap((l) => [l.id, l.hash]), ...chunk.map((l) => l.id)]);
+  }
+  await run(MOVE_HEAD, [position, prevHash]);
+  return rows.length;
+}
+
+let mode: "unchained" | "sequenced" | "chained" = "unchained";
 
 async function main() {
-  const [databaseArg = "sqlite", clientsArg = "64", secondsArg = "8", mode = ""] = process.argv.slice(2);
-  chained = mode === "chained";
+  const [databaseArg = "sqlite", clientsArg = "64", secondsArg = "8", modeArg = "unchained"] = process.argv.slice(2);
+  if (modeArg !== "unchained" && modeArg !== "sequenced" && modeArg !== "chained") throw new Error(`mode is unchained, sequenced or chained, not ${modeArg}`);
+  mode = modeArg;
   const clients = Number(clientsArg);
   const seconds = Number(secondsArg);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "callvault-raw-"));
@@ -155,21 +187,43 @@ async function main() {
   const serialized = mysql ? retried : (work: (run: Run) => Promise<void>) => (queue = queue.then(() => transactionOf(work)));
 
   let pairs = 0;
+  let chainedEntries = 0;
+  let sequencerRuns = 0;
   const deadline = performance.now() + seconds * 1000;
+  // As callvault's, a run 10 ms after the append that found none pending, together with what was appended meanwhile.
+  // Triggered from the clients' loop, not by a timer: better-sqlite3's synchronous turns never let a timer fire.
+  let runDueAt: number | undefined;
+  let sequencerBusy = false;
+  const appended = () => {
+    if (mode !== "sequenced") return;
+    const now = performance.now();
+    if (runDueAt === undefined) runDueAt = now + 10;
+    if (sequencerBusy || now < runDueAt) return;
+    sequencerBusy = true;
+    runDueAt = undefined;
+    void serialized(async (run) => {
+      const chained = await chainBatch(run);
+      chainedEntries += chained;
+      sequencerRuns++;
+    }).finally(() => (sequencerBusy = false));
+  };
   const started = performance.now();
   await Promise.all(
     ids.map(async ({ recordingId, agentId }) => {
       while (performance.now() < deadline) {
         await serialized((run) => transition(run, recordingId, agentId));
+        appended();
         await serialized((run) => transition(run, recordingId, agentId));
+        appended();
         pairs++;
       }
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  while (sequencerBusy) await new Promise((resolve) => setTimeout(resolve, 1));
   await close();
   fs.rmSync(dir, { recursive: true, force: true });
-  console.log(JSON.stringify({ pairs, seconds: elapsed, pairsPerSecond: pairs / elapsed, deadlocks }));
+  console.log(JSON.stringify({ pairs, seconds: elapsed, pairsPerSecond: pairs / elapsed, deadlocks, chainedEntries, sequencerRuns }));
 }
 
 void main().catch((error) => {
