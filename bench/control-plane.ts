@@ -30,6 +30,7 @@ interface Server {
   target: BenchTarget;
   process: ChildProcess;
   cpuMs(): Promise<number>;
+  usage(): Promise<{ cpuMs: number; gcMs: number; heapUsedMb: number }>;
 }
 
 async function startServer(name: string, script: string, args: string[]): Promise<Server> {
@@ -38,17 +39,17 @@ async function startServer(name: string, script: string, args: string[]): Promis
     child.once("exit", (code) => reject(new Error(`${name} exited with ${code}`)));
     child.on("message", (message: ServerMessage) => message.kind === "ready" && resolve(message.target));
   });
-  const cpuMs = () =>
-    new Promise<number>((resolve) => {
+  const usage = () =>
+    new Promise<{ cpuMs: number; gcMs: number; heapUsedMb: number }>((resolve) => {
       const onMessage = (message: ServerMessage) => {
         if (message.kind !== "cpu") return;
         child.off("message", onMessage);
-        resolve(message.userMs + message.systemMs);
+        resolve({ cpuMs: message.userMs + message.systemMs, gcMs: message.gcMs, heapUsedMb: message.heapUsedMb });
       };
       child.on("message", onMessage);
       child.send("cpu");
     });
-  return { name, target, process: child, cpuMs };
+  return { name, target, process: child, usage, cpuMs: async () => (await usage()).cpuMs };
 }
 
 /** MariaDB: every measurement starts with InnoDB's redo checkpointed, not with what earlier ones left behind. */
@@ -180,7 +181,7 @@ async function throughput(server: Server, agents: Agents, clients: number, secon
       ? undefined
       : await Subscribers.open(server.target, WATCHERS, (i) => ({ token: server.target.managerToken, variables: { agentId: server.target.agents[watched(i)].id } }));
   let pairs = 0;
-  const cpuBefore = await server.cpuMs();
+  const before = await server.usage();
   const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
   await Promise.all(
@@ -193,9 +194,13 @@ async function throughput(server: Server, agents: Agents, clients: number, secon
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
-  const cpuUsPerPair = ((await server.cpuMs()) - cpuBefore) * 1000 / pairs;
+  const after = await server.usage();
+  const perPair = (ms: number) => ((ms * 1000) / pairs).toFixed(0);
   subs?.close();
-  log(`${server.name} ${watchers === "none" ? "no" : `${WATCHERS} ${watchers}`} subscribers: ${(pairs / elapsed).toFixed(0)} pairs/s, ${cpuUsPerPair.toFixed(0)} µs server CPU per pair`);
+  log(
+    `${server.name} ${watchers === "none" ? "no" : `${WATCHERS} ${watchers}`} subscribers: ${(pairs / elapsed).toFixed(0)} pairs/s, ` +
+      `${perPair(after.cpuMs - before.cpuMs)} µs server CPU per pair (${perPair(after.gcMs - before.gcMs)} µs of it in GC), heap ${after.heapUsedMb.toFixed(0)} MB`,
+  );
   return pairs / elapsed;
 }
 

@@ -22,7 +22,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { createConnection, createPool } from "mysql2/promise";
 import { hashAuditEntry } from "../../src/audit/audit-hash";
-import { fromStoredEntry } from "../../src/audit/audit-row";
+import { linkAfterHead } from "../../src/audit/audit-row";
 import { openDataSource } from "../../src/database/data-source";
 
 const at = () => new Date().toISOString().replace("T", " ").replace("Z", "");
@@ -74,22 +74,14 @@ async function chainBatch(run: Run): Promise<number> {
   const head = (await run(HEAD, [])).rows[0] as { position: number; hash: string };
   const rows = (await run(UNCHAINED, [])).rows;
   if (rows.length === 0) return 0;
-  let position = Number(head.position);
-  let prevHash = head.hash;
-  const links = rows.map((row) => {
-    const entry = { ...fromStoredEntry(row), position: position + 1, prevHash };
-    const hash = hashAuditEntry(entry);
-    position = entry.position;
-    prevHash = hash;
-    return { id: String(row.id), position: entry.position, prevHash: entry.prevHash, hash };
-  });
+  const { links, head: moved } = linkAfterHead(head, rows);
   for (let i = 0; i < links.length; i += 100) {
     const chunk = links.slice(i, i + 100);
     const cases = (column: string) => `${column} = CASE id ${chunk.map(() => "WHEN ? THEN ?").join(" ")} END`;
     const sql = `UPDATE audit_entries SET ${cases("position")}, ${cases("prevHash")}, ${cases("hash")} WHERE id IN (${chunk.map(() => "?").join(", ")}) AND position IS NULL`;
     await run(sql, [...chunk.flatMap((l) => [l.id, l.position]), ...chunk.flatMap((l) => [l.id, l.prevHash]), ...chunk.flatMap((l) => [l.id, l.hash]), ...chunk.map((l) => l.id)]);
   }
-  await run(MOVE_HEAD, [position, prevHash]);
+  await run(MOVE_HEAD, [moved.position, moved.hash]);
   return rows.length;
 }
 

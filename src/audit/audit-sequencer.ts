@@ -1,7 +1,6 @@
 import { forDialect, SqlStatement } from "../database/raw-sql";
 import type { TransactionRunner, UnitOfWork } from "../database/transaction";
-import { hashAuditEntry } from "./audit-hash";
-import { fromStoredEntry, StoredAuditRow } from "./audit-row";
+import { type ChainLink, linkAfterHead, type StoredAuditRow } from "./audit-row";
 
 export const HEAD_ID = 1;
 /** Entries chained per transaction; a longer backlog takes several. */
@@ -116,18 +115,10 @@ export class AuditSequencer {
       if (!head) throw new Error("audit chain head is missing; the service was not started through createServices");
       const rows = entriesResult.records as StoredAuditRow[];
       if (rows.length === 0) return 0;
-      let position = Number(head.position);
-      let prevHash = head.hash;
-      const links = rows.map((row) => {
-        const entry = { ...fromStoredEntry(row), position: position + 1, prevHash };
-        const hash = hashAuditEntry(entry);
-        position = entry.position;
-        prevHash = hash;
-        return { id: String(row.id), position: entry.position, prevHash: entry.prevHash, hash };
-      });
+      const { links, head: moved } = linkAfterHead(head, rows);
       const writes: SqlStatement[] = [];
       for (let i = 0; i < links.length; i += UPDATE_CHUNK) writes.push(linksStatement(uow, links.slice(i, i + UPDATE_CHUNK)));
-      writes.push({ text: q(`UPDATE "audit_head" SET "position" = ?, "hash" = ? WHERE "id" = ?`), values: [position, prevHash, HEAD_ID] });
+      writes.push({ text: q(`UPDATE "audit_head" SET "position" = ?, "hash" = ? WHERE "id" = ?`), values: [moved.position, moved.hash, HEAD_ID] });
       await uow.sqlBatch(writes, { commit: true });
       return rows.length;
     });
@@ -136,7 +127,7 @@ export class AuditSequencer {
 
 const quoter = (uow: UnitOfWork) => (sql: string) => forDialect(sql, uow.dialect === "mysql");
 
-function linksStatement(uow: UnitOfWork, links: { id: string; position: number; prevHash: string; hash: string }[]): SqlStatement {
+function linksStatement(uow: UnitOfWork, links: ChainLink[]): SqlStatement {
   const cases = (column: string) => `"${column}" = CASE "id" ${links.map(() => "WHEN ? THEN ?").join(" ")} END`;
   const sql = `UPDATE "audit_entries" SET ${cases("position")}, ${cases("prevHash")}, ${cases("hash")} WHERE "id" IN (${links.map(() => "?").join(", ")}) AND "position" IS NULL`;
   const values = [
