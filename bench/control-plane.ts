@@ -25,12 +25,21 @@ const AGENTS = Number(process.env.BENCH_AGENTS ?? 1000);
 const SETTLE = DB.startsWith("mysql") && process.env.BENCH_SETTLE !== "0";
 const log = (message: string) => process.env.BENCH_VERBOSE && console.error(`[${new Date().toISOString()}] ${message}`);
 
+interface Usage {
+  cpuMs: number;
+  gcMs: number;
+  heapUsedMb: number;
+  /** Since the previous usage() call. */
+  longestGcMs: number;
+  loopDelayMaxMs: number;
+}
+
 interface Server {
   name: string;
   target: BenchTarget;
   process: ChildProcess;
   cpuMs(): Promise<number>;
-  usage(): Promise<{ cpuMs: number; gcMs: number; heapUsedMb: number }>;
+  usage(): Promise<Usage>;
 }
 
 async function startServer(name: string, script: string, args: string[]): Promise<Server> {
@@ -40,11 +49,11 @@ async function startServer(name: string, script: string, args: string[]): Promis
     child.on("message", (message: ServerMessage) => message.kind === "ready" && resolve(message.target));
   });
   const usage = () =>
-    new Promise<{ cpuMs: number; gcMs: number; heapUsedMb: number }>((resolve) => {
+    new Promise<Usage>((resolve) => {
       const onMessage = (message: ServerMessage) => {
         if (message.kind !== "cpu") return;
         child.off("message", onMessage);
-        resolve({ cpuMs: message.userMs + message.systemMs, gcMs: message.gcMs, heapUsedMb: message.heapUsedMb });
+        resolve({ cpuMs: message.userMs + message.systemMs, gcMs: message.gcMs, heapUsedMb: message.heapUsedMb, longestGcMs: message.longestGcMs, loopDelayMaxMs: message.loopDelayMaxMs });
       };
       child.on("message", onMessage);
       child.send("cpu");
@@ -147,6 +156,7 @@ async function latency(server: Server, agents: Agents, ratePerSecond: number, se
   };
   const sequences = server.target.agents.map(() => 1);
   const total = ratePerSecond * seconds;
+  await server.usage();
   const started = performance.now();
   const operations: Promise<unknown>[] = [];
   for (let k = 0; k < total; k++) {
@@ -160,10 +170,11 @@ async function latency(server: Server, agents: Agents, ratePerSecond: number, se
     operations.push(agents.toggle(i));
   }
   await Promise.all(operations);
+  const { longestGcMs, loopDelayMaxMs } = await server.usage();
   const drainUntil = performance.now() + 3000;
   while (delivered < total && performance.now() < drainUntil) await new Promise((resolve) => setTimeout(resolve, 5));
   subs.close();
-  return { operations: total, delivered, missing: total - delivered, outOfOrder, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: percentile(latencies, 100) };
+  return { operations: total, delivered, missing: total - delivered, outOfOrder, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: percentile(latencies, 100), longestGcMs, loopDelayMaxMs };
 }
 
 /**
@@ -270,6 +281,7 @@ async function main() {
     const endAge = DB.startsWith("mysql") ? await checkpointAge(DB) : undefined;
     await stop(server);
     console.log(`(b) pause→CHANGE at 200 ops/s, 1,000 agents subscribed (open loop, ${result.operations} ops): p50 ${fmt(result.p50Ms, 1)} ms, p99 ${fmt(result.p99Ms, 1)} ms, max ${fmt(result.maxMs, 1)} ms; delivered ${result.delivered}/${result.operations}, missing ${result.missing}, out of order ${result.outOfOrder} (goal: p99 ≤ 50 ms, none missing)`);
+    console.log(`    the server during the run: longest event-loop delay ${fmt(result.loopDelayMaxMs, 1)} ms, longest garbage collection ${fmt(result.longestGcMs, 1)} ms`);
     if (startAge && endAge) console.log(`    ${settled ? `${settled}; ` : ""}during the run ${fmt(startAge.ageMb)} → ${fmt(endAge.ageMb)} MB`);
     console.log();
   }

@@ -1,12 +1,12 @@
 import fs from "node:fs";
 import { Session } from "node:inspector";
-import { PerformanceObserver } from "node:perf_hooks";
+import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import path from "node:path";
 import type { ServerMessage } from "./protocol";
 
 /**
  * Answers the generator's "cpu" message with this process's CPU time, the time its garbage collections took
- * so far and its heap in use. The generator asks at the start and at
+ * so far, its heap in use, and since the previous message its longest collection and its longest event-loop delay. The generator asks at the start and at
  * the end of each measured window; with BENCH_PROFILE_DIR set, a V8 CPU profile covers exactly those windows
  * (not the seeding of users and calls before them), one file per window.
  */
@@ -16,9 +16,15 @@ export function answerCpuRequests(name: string): void {
   let profiling = false;
   let window = 0;
   let gcMs = 0;
+  let longestGcMs = 0;
   new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) gcMs += entry.duration;
+    for (const entry of list.getEntries()) {
+      gcMs += entry.duration;
+      longestGcMs = Math.max(longestGcMs, entry.duration);
+    }
   }).observe({ entryTypes: ["gc"] });
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   if (session) {
     session.connect();
     session.post("Profiler.enable");
@@ -26,7 +32,10 @@ export function answerCpuRequests(name: string): void {
   process.on("message", (message: string) => {
     if (message !== "cpu") return;
     const usage = process.cpuUsage();
-    process.send!({ kind: "cpu", userMs: usage.user / 1000, systemMs: usage.system / 1000, gcMs, heapUsedMb: process.memoryUsage().heapUsed / 2 ** 20 } satisfies ServerMessage);
+    const heapUsedMb = process.memoryUsage().heapUsed / 2 ** 20;
+    process.send!({ kind: "cpu", userMs: usage.user / 1000, systemMs: usage.system / 1000, gcMs, heapUsedMb, longestGcMs, loopDelayMaxMs: loopDelay.max / 1e6 } satisfies ServerMessage);
+    longestGcMs = 0;
+    loopDelay.reset();
     if (!session) return;
     if (!profiling) session.post("Profiler.start");
     else
