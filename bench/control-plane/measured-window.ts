@@ -5,10 +5,10 @@ import path from "node:path";
 import type { ServerMessage } from "./protocol";
 
 /**
- * Answers the generator's "cpu" message with this process's CPU time, the time its garbage collections took
- * so far, its heap in use, and since the previous message its longest collection and its longest event-loop delay. The generator asks at the start and at
- * the end of each measured window; with BENCH_PROFILE_DIR set, a V8 CPU profile covers exactly those windows
- * (not the seeding of users and calls before them), one file per window.
+ * Answers the generator's "cpu" message with this process's CPU time, the time its garbage collections took so
+ * far, its heap in use, and, since the previous message, its longest collection and longest event-loop delay.
+ * The generator asks at the start and at the end of each measured window; with BENCH_PROFILE_DIR set, a V8 CPU
+ * profile covers exactly those windows (not the seeding of users and calls before them), one file per window.
  */
 export function answerCpuRequests(name: string): void {
   const dir = process.env.BENCH_PROFILE_DIR;
