@@ -17,6 +17,7 @@ import path from "node:path";
 import { checkpointAge, settleInnoDB } from "./control-plane/innodb";
 import { percentile, Subscribers, toggle } from "./control-plane/load";
 import type { BenchTarget, ServerMessage } from "./control-plane/protocol";
+import { databaseServerPid, processCpuMs } from "./thread-cpu";
 
 const DB = process.env.BENCH_DB ?? "sqlite";
 const QUICK = process.env.BENCH_QUICK === "1";
@@ -193,6 +194,8 @@ async function throughput(server: Server, agents: Agents, clients: number, secon
       : await Subscribers.open(server.target, WATCHERS, (i) => ({ token: server.target.managerToken, variables: { agentId: server.target.agents[watched(i)].id } }));
   let pairs = 0;
   const before = await server.usage();
+  const database = databaseCpu();
+  const generatorBefore = process.cpuUsage();
   const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
   await Promise.all(
@@ -205,25 +208,59 @@ async function throughput(server: Server, agents: Agents, clients: number, secon
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  const generator = process.cpuUsage(generatorBefore);
+  const databaseMs = database();
   const after = await server.usage();
-  const perPair = (ms: number) => ((ms * 1000) / pairs).toFixed(0);
+  const perPair = (ms: number) => (ms * 1000) / pairs;
   subs?.close();
+  const run: PairsRun = {
+    pairsPerSecond: pairs / elapsed,
+    cpuUsPerPair: { server: perPair(after.cpuMs - before.cpuMs), generator: perPair((generator.user + generator.system) / 1000), database: databaseMs === undefined ? undefined : perPair(databaseMs) },
+  };
   log(
-    `${server.name} ${watchers === "none" ? "no" : `${WATCHERS} ${watchers}`} subscribers: ${(pairs / elapsed).toFixed(0)} pairs/s, ` +
-      `${perPair(after.cpuMs - before.cpuMs)} µs server CPU per pair (${perPair(after.gcMs - before.gcMs)} µs of it in GC), heap ${after.heapUsedMb.toFixed(0)} MB`,
+    `${server.name} ${watchers === "none" ? "no" : `${WATCHERS} ${watchers}`} subscribers: ${run.pairsPerSecond.toFixed(0)} pairs/s, ${cpuPerPair(run)} ` +
+      `(${perPair(after.gcMs - before.gcMs).toFixed(0)} µs of the server's in GC), heap ${after.heapUsedMb.toFixed(0)} MB`,
   );
-  return pairs / elapsed;
+  return run;
 }
+
+/** A throughput run: pairs/s, and the CPU each process spent per pair (the database server's when it runs on this machine). */
+interface PairsRun {
+  pairsPerSecond: number;
+  cpuUsPerPair: Record<string, number | undefined>;
+}
+
+/** The local database server's CPU from now until the returned function is called; SQLite's is the server's own. */
+function databaseCpu(): () => number | undefined {
+  const pid = DB.startsWith("mysql") ? databaseServerPid() : undefined;
+  const before = pid === undefined ? undefined : processCpuMs(pid);
+  return () => {
+    const after = pid === undefined ? undefined : processCpuMs(pid);
+    return before === undefined || after === undefined ? undefined : after - before;
+  };
+}
+
+const cpuPerPair = (run: PairsRun) =>
+  Object.entries(run.cpuUsPerPair)
+    .filter(([, us]) => us !== undefined)
+    .map(([who, us]) => `${who} ${fmt(us!)}`)
+    .join(" + ") + " µs CPU per pair";
 
 type RawMode = "unchained" | "sequenced" | "chained";
 
-function raw(clients: number, seconds: number, mode: RawMode): Promise<number> {
+function raw(clients: number, seconds: number, mode: RawMode): Promise<PairsRun> {
   return new Promise((resolve, reject) => {
     const args = [path.join(__dirname, "control-plane", "raw-writes.js"), DB, String(clients), String(seconds), mode];
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (chunk) => (out += chunk));
-    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out.trim().split("\n").pop()!).pairsPerSecond) : reject(new Error(`raw-writes exited ${code}`))));
+    child.on("exit", (code) => {
+      if (code !== 0) return reject(new Error(`raw-writes exited ${code}`));
+      const result = JSON.parse(out.trim().split("\n").pop()!) as { pairsPerSecond: number; cpuUsPerPair: number; databaseCpuUsPerPair?: number };
+      const run: PairsRun = { pairsPerSecond: result.pairsPerSecond, cpuUsPerPair: { driver: result.cpuUsPerPair, database: result.databaseCpuUsPerPair } };
+      log(`raw ${mode}: ${run.pairsPerSecond.toFixed(0)} pairs/s, ${cpuPerPair(run)}`);
+      resolve(run);
+    });
   });
 }
 
@@ -288,7 +325,17 @@ async function main() {
   if (ONLY.has("c")) {
     const clients = DB.startsWith("mysql") ? 16 : 64;
     const seconds = QUICK ? 4 : 8;
-    const runs: Record<string, number[]> = { unchained: [], sequenced: [], chained: [], none: [], idle: [], busy: [], bareNone: [], bareIdle: [], bareBusy: [] };
+    const runs: Record<string, PairsRun[]> = { unchained: [], sequenced: [], chained: [], none: [], idle: [], busy: [], bareNone: [], bareIdle: [], bareBusy: [] };
+    const pairsPerSecond = (label: string) => median(runs[label].map((run) => run.pairsPerSecond));
+    /** Each process's median CPU per pair over the label's runs. */
+    const budget = (label: string): PairsRun => {
+      const cpuUsPerPair: Record<string, number | undefined> = {};
+      for (const who of Object.keys(runs[label][0].cpuUsPerPair)) {
+        const values = runs[label].map((run) => run.cpuUsPerPair[who]).filter((us): us is number => us !== undefined);
+        cpuUsPerPair[who] = values.length > 0 ? median(values) : undefined;
+      }
+      return { pairsPerSecond: pairsPerSecond(label), cpuUsPerPair };
+    };
     for (let r = 0; r < repeats; r++) {
       for (const mode of ["unchained", "sequenced", "chained"] as const) {
         log(await settle());
@@ -307,7 +354,7 @@ async function main() {
         await stop(server);
       }
     }
-    const [u, sq, c] = [median(runs.unchained), median(runs.sequenced), median(runs.chained)];
+    const [u, sq, c] = [pairsPerSecond("unchained"), pairsPerSecond("sequenced"), pairsPerSecond("chained")];
     console.log(
       `(c) pause+resume pairs/s, ${clients} clients, against the raw driver making callvault's writes (S: the entry inserted unchained, then chained by a sequencer as callvault's), fewer writes (U: the entry never chained) and the issue's reference (C: the entry chained in the transaction): S ${fmt(sq)}, U ${fmt(u)}, C ${fmt(c)} pairs/s`,
     );
@@ -317,10 +364,12 @@ async function main() {
       [`${fmt(WATCHERS)} on other agents' calls (no event of the run is theirs)`, "idle", "bareIdle"],
       [`${fmt(WATCHERS)}, five on each agent's call (each event to five sockets)`, "busy", "bareBusy"],
     ] as const) {
-      const pairs = median(runs[mine]);
-      console.log(`| ${label} | ${fmt(pairs)} | ${fmt(pairs / sq, 2)} | ${fmt(pairs / u, 2)} | ${fmt(pairs / c, 2)} | ${fmt(median(runs[bare]))} | ${fmt(median(runs[bare]) / sq, 2)} |`);
+      const pairs = pairsPerSecond(mine);
+      console.log(`| ${label} | ${fmt(pairs)} | ${fmt(pairs / sq, 2)} | ${fmt(pairs / u, 2)} | ${fmt(pairs / c, 2)} | ${fmt(pairsPerSecond(bare))} | ${fmt(pairsPerSecond(bare) / sq, 2)} |`);
     }
-    const share = (label: string, base: string) => fmt(median(runs[label]) / median(runs[base]), 2);
+    // Two cores serve every process of a run: where each pair's CPU went says what stands between the ratios and 1.
+    console.log(`\nCPU per pair (medians; all processes share the 2 cores): S ${cpuPerPair(budget("sequenced"))}; callvault with no watchers ${cpuPerPair(budget("none"))}; the bare server ${cpuPerPair(budget("bareNone"))}.`);
+    const share = (label: string, base: string) => fmt(pairsPerSecond(label) / pairsPerSecond(base), 2);
     console.log(`\nAs a share of pairs/s with no watchers: callvault ${share("idle", "none")} with ${fmt(WATCHERS)} idle, ${share("busy", "none")} with ${fmt(WATCHERS)} receiving; the bare server ${share("bareIdle", "bareNone")} and ${share("bareBusy", "bareNone")}.`);
   }
 }

@@ -24,6 +24,7 @@ import { createConnection, createPool } from "mysql2/promise";
 import { hashAuditEntry } from "../../src/audit/audit-hash";
 import { linkAfterHead } from "../../src/audit/audit-row";
 import { openDataSource } from "../../src/database/data-source";
+import { databaseServerPid, processCpuMs } from "../thread-cpu";
 
 const at = () => new Date().toISOString().replace("T", " ").replace("Z", "");
 const auditId = () => Date.now().toString(16).padStart(12, "0") + randomBytes(12).toString("hex");
@@ -200,6 +201,9 @@ async function main() {
     }).finally(() => (sequencerBusy = false));
   };
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+  const databasePid = mysql ? databaseServerPid() : undefined;
+  const databaseBefore = databasePid === undefined ? undefined : processCpuMs(databasePid);
   await Promise.all(
     ids.map(async ({ recordingId, agentId }) => {
       while (performance.now() < deadline) {
@@ -213,9 +217,13 @@ async function main() {
   );
   const elapsed = (performance.now() - started) / 1000;
   while (sequencerBusy) await new Promise((resolve) => setTimeout(resolve, 1));
+  const cpu = process.cpuUsage(cpuBefore);
+  const databaseAfter = databasePid === undefined ? undefined : processCpuMs(databasePid);
+  const cpuUsPerPair = (cpu.user + cpu.system) / pairs;
+  const databaseCpuUsPerPair = databaseBefore === undefined || databaseAfter === undefined ? undefined : ((databaseAfter - databaseBefore) * 1000) / pairs;
   await close();
   fs.rmSync(dir, { recursive: true, force: true });
-  console.log(JSON.stringify({ pairs, seconds: elapsed, pairsPerSecond: pairs / elapsed, deadlocks, chainedEntries, sequencerRuns }));
+  console.log(JSON.stringify({ pairs, seconds: elapsed, pairsPerSecond: pairs / elapsed, cpuUsPerPair, databaseCpuUsPerPair, deadlocks, chainedEntries, sequencerRuns }));
 }
 
 void main().catch((error) => {
