@@ -28,11 +28,15 @@ const log = (message: string) => process.env.BENCH_VERBOSE && console.error(`[${
 
 interface Usage {
   cpuMs: number;
+  /** The part of cpuMs spent in the kernel (socket writes, and on loopback the receiving side's TCP work). */
+  systemMs: number;
   gcMs: number;
   heapUsedMb: number;
   /** Since the previous usage() call. */
   longestGcMs: number;
   loopDelayMaxMs: number;
+  /** The server's own counts so far (callvault: its group commits on MySQL). */
+  counters: Record<string, number>;
 }
 
 interface Server {
@@ -54,7 +58,7 @@ async function startServer(name: string, script: string, args: string[]): Promis
       const onMessage = (message: ServerMessage) => {
         if (message.kind !== "cpu") return;
         child.off("message", onMessage);
-        resolve({ cpuMs: message.userMs + message.systemMs, gcMs: message.gcMs, heapUsedMb: message.heapUsedMb, longestGcMs: message.longestGcMs, loopDelayMaxMs: message.loopDelayMaxMs });
+        resolve({ cpuMs: message.userMs + message.systemMs, systemMs: message.systemMs, gcMs: message.gcMs, heapUsedMb: message.heapUsedMb, longestGcMs: message.longestGcMs, loopDelayMaxMs: message.loopDelayMaxMs, counters: message.counters ?? {} });
       };
       child.on("message", onMessage);
       child.send("cpu");
@@ -213,13 +217,15 @@ async function throughput(server: Server, agents: Agents, clients: number, secon
   const after = await server.usage();
   const perPair = (ms: number) => (ms * 1000) / pairs;
   subs?.close();
+  const groups = (after.counters.groups ?? 0) - (before.counters.groups ?? 0);
+  const grouping = groups > 0 ? `, ${fmt(((after.counters.units ?? 0) - (before.counters.units ?? 0)) / groups, 1)} units per group commit` : "";
   const run: PairsRun = {
     pairsPerSecond: pairs / elapsed,
     cpuUsPerPair: { server: perPair(after.cpuMs - before.cpuMs), generator: perPair((generator.user + generator.system) / 1000), database: databaseMs === undefined ? undefined : perPair(databaseMs) },
   };
   log(
     `${server.name} ${watchers === "none" ? "no" : `${WATCHERS} ${watchers}`} subscribers: ${run.pairsPerSecond.toFixed(0)} pairs/s, ${cpuPerPair(run)} ` +
-      `(${perPair(after.gcMs - before.gcMs).toFixed(0)} µs of the server's in GC), heap ${after.heapUsedMb.toFixed(0)} MB`,
+      `(of the server's, ${perPair(after.systemMs - before.systemMs).toFixed(0)} µs in the kernel and ${perPair(after.gcMs - before.gcMs).toFixed(0)} µs in GC), heap ${after.heapUsedMb.toFixed(0)} MB${grouping}`,
   );
   return run;
 }
@@ -269,7 +275,7 @@ const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFracti
 
 async function main() {
   const repeats = QUICK ? 1 : 2;
-  console.log(`control-plane bench: database ${DB.startsWith("mysql") ? "MariaDB/MySQL" : "SQLite (embedded)"}, ${repeats} interleaved repeat(s)\n`);
+  console.log(`control-plane bench: database ${DB.startsWith("mysql") ? "MariaDB/MySQL" : "SQLite (embedded)"}, ${repeats} interleaved repeat(s) of (a), ${QUICK ? 1 : repeats + 1} of (c)\n`);
   if (ONLY.has("a")) {
     const rows: string[] = [];
     for (const sockets of QUICK ? [1000] : [1000, 5000]) {
@@ -336,7 +342,8 @@ async function main() {
       }
       return { pairsPerSecond: pairsPerSecond(label), cpuUsPerPair };
     };
-    for (let r = 0; r < repeats; r++) {
+    // One more repeat than (a): the pairs/s ratios are the ones this VM's drift moves most.
+    for (let r = 0; r < (QUICK ? 1 : repeats + 1); r++) {
       for (const mode of ["unchained", "sequenced", "chained"] as const) {
         log(await settle());
         runs[mode].push(await raw(clients, seconds, mode));
@@ -367,8 +374,21 @@ async function main() {
       const pairs = pairsPerSecond(mine);
       console.log(`| ${label} | ${fmt(pairs)} | ${fmt(pairs / sq, 2)} | ${fmt(pairs / u, 2)} | ${fmt(pairs / c, 2)} | ${fmt(pairsPerSecond(bare))} | ${fmt(pairsPerSecond(bare) / sq, 2)} |`);
     }
+    // Repeats are interleaved, so each repeat's ratio compares runs minutes apart; this VM's speed drifts more than that.
+    const perRepeat = runs.none.map((run, i) => fmt(run.pairsPerSecond / runs.sequenced[i].pairsPerSecond, 2));
+    console.log(`\nNo watchers against S, repeat by repeat: ${perRepeat.join(", ")}.`);
     // Two cores serve every process of a run: where each pair's CPU went says what stands between the ratios and 1.
-    console.log(`\nCPU per pair (medians; all processes share the 2 cores): S ${cpuPerPair(budget("sequenced"))}; callvault with no watchers ${cpuPerPair(budget("none"))}; the bare server ${cpuPerPair(budget("bareNone"))}.`);
+    const [sBudget, mine, bare] = [budget("sequenced"), budget("none"), budget("bareNone")];
+    console.log(`CPU per pair (medians; all processes share the 2 cores): S ${cpuPerPair(sBudget)}; callvault with no watchers ${cpuPerPair(mine)}; the bare server ${cpuPerPair(bare)}.`);
+    const total = (run: PairsRun) => Object.values(run.cpuUsPerPair).reduce<number>((sum, us) => sum + (us ?? 0), 0);
+    if (sBudget.cpuUsPerPair.database !== undefined) {
+      // CPU-bound, pairs/s is the cores over the CPU per pair: what any server on HTTP + GraphQL could reach here.
+      const floor = total(bare) - (bare.cpuUsPerPair.database ?? 0) + sBudget.cpuUsPerPair.database;
+      console.log(
+        `A server that spent nothing beyond the bare server's HTTP + GraphQL and MariaDB's CPU for S's writes would need ${fmt(floor)} µs per pair: ` +
+          `${fmt(total(sBudget) / floor, 2)} of S, CPU-bound. callvault's server spends ${fmt(mine.cpuUsPerPair.server! - bare.cpuUsPerPair.server!)} µs per pair more than the bare server.`,
+      );
+    }
     const share = (label: string, base: string) => fmt(pairsPerSecond(label) / pairsPerSecond(base), 2);
     console.log(`\nAs a share of pairs/s with no watchers: callvault ${share("idle", "none")} with ${fmt(WATCHERS)} idle, ${share("busy", "none")} with ${fmt(WATCHERS)} receiving; the bare server ${share("bareIdle", "bareNone")} and ${share("bareBusy", "bareNone")}.`);
   }

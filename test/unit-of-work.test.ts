@@ -3,7 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { DataSource } from "typeorm";
 import { openDataSource } from "../src/database/data-source";
-import { forDialect } from "../src/database/raw-sql";
+import { isUniqueViolation } from "../src/database/errors";
+import { forDialect, groupCommitStats } from "../src/database/raw-sql";
 import { runMigrationsExclusively } from "../src/database/run-migrations";
 import { SqliteWalSync } from "../src/database/sqlite-wal-sync";
 import { ConcurrentModificationError, TransactionRunner, UnitOfWork } from "../src/database/transaction";
@@ -82,6 +83,57 @@ describe("a unit's last batch, sent with its COMMIT", () => {
     expect(attempts).toBe(1);
     // On MySQL the COMMIT went out with the batch; on SQLite the unit's savepoint rolls it back.
     expect(await leaseCount(key(6))).toBe(database.kind === "mysql" ? 1 : 0);
+  });
+});
+
+describe("units committed together (group commit)", () => {
+  const insertNamed = (uow: UnitOfWork, name: string) => insertLease(uow, name);
+
+  it("commits a burst of units' last batches in a few transactions, each unit all-or-nothing and failing alone", async () => {
+    await transactions.run((uow) => uow.sqlBatch([insertLease(uow, "group-taken")], { commit: true }));
+    const before = { ...(groupCommitStats(dataSource) ?? { groups: 0, units: 0, roundTrips: 0 }) };
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, n) =>
+        transactions.run(async (uow) => {
+          const statements = [insertNamed(uow, `group-${n}-a`), insertNamed(uow, `group-${n}-b`)];
+          // Unit 4 breaks a unique key with its second statement; unit 8 finds no row to change with its second.
+          if (n === 4) statements[1] = insertNamed(uow, "group-taken");
+          if (n === 8) {
+            statements[1] = {
+              text: q(uow, `UPDATE "leases" SET "holderId" = 'nobody' WHERE "name" = ?`),
+              values: ["no-such-lease"],
+              mustChangeOneRow: () => new ConcurrentModificationError("lease no-such-lease"),
+            } as ReturnType<typeof insertLease>;
+          }
+          const [first] = await uow.sqlBatch(statements, { commit: true });
+          expect(first.affected).toBe(1);
+        }),
+      ),
+    );
+    outcomes.forEach((outcome, n) => expect([n, outcome.status]).toEqual([n, n === 4 || n === 8 ? "rejected" : "fulfilled"]));
+    expect(isUniqueViolation((outcomes[4] as PromiseRejectedResult).reason)).toBe(true);
+    expect((outcomes[8] as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrentModificationError);
+    for (let n = 0; n < 12; n++) {
+      const written = n === 4 || n === 8 ? 0 : 1;
+      expect([n, await leaseCount(`group-${n}-a`), await leaseCount(`group-${n}-b`)]).toEqual([n, written, n === 4 || n === 8 ? 0 : written]);
+    }
+    if (database.kind === "mysql") {
+      const after = groupCommitStats(dataSource)!;
+      // 12 units and unit 8's retries, in fewer transactions than units; each failure cost its group one round trip more.
+      expect(after.units - before.units).toBeGreaterThanOrEqual(12);
+      expect(after.groups - before.groups).toBeLessThan(after.units - before.units);
+      expect(after.roundTrips - before.roundTrips).toBeGreaterThan(after.groups - before.groups);
+    }
+  });
+
+  it("answers a lone unit as before: its batch and its COMMIT in one round trip", async () => {
+    const before = { ...(groupCommitStats(dataSource) ?? { groups: 0, units: 0, roundTrips: 0 }) };
+    await transactions.run((uow) => uow.sqlBatch([insertLease(uow, "group-lone")], { commit: true }));
+    expect(await leaseCount("group-lone")).toBe(1);
+    if (database.kind === "mysql") {
+      const after = groupCommitStats(dataSource)!;
+      expect([after.groups - before.groups, after.units - before.units, after.roundTrips - before.roundTrips]).toEqual([1, 1, 1]);
+    }
   });
 });
 

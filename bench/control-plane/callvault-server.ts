@@ -13,6 +13,7 @@ import { createApp } from "../../src/app";
 import { Role } from "../../src/auth/role";
 import type { Viewer } from "../../src/auth/viewer";
 import { loadConfig } from "../../src/config/config";
+import { groupCommitStats } from "../../src/database/raw-sql";
 import { answerCpuRequests } from "./measured-window";
 import type { BenchTarget, ServerMessage } from "./protocol";
 
@@ -71,7 +72,7 @@ async function main() {
     target: { url: `http://127.0.0.1:${port}/graphql`, wsUrl: `ws://127.0.0.1:${port}/graphql`, managerToken: manager.token, agents },
   };
   process.send!(ready);
-  answerCpuRequests("callvault");
+  answerCpuRequests("callvault", () => groupCommitStats(app.services.dataSource));
   process.on("disconnect", async () => {
     await app.close().catch(() => undefined);
     await dropDatabase().catch(() => undefined);

@@ -6,11 +6,11 @@ import type { ServerMessage } from "./protocol";
 
 /**
  * Answers the generator's "cpu" message with this process's CPU time, the time its garbage collections took so
- * far, its heap in use, and, since the previous message, its longest collection and longest event-loop delay.
+ * far, its heap in use, the server's own `counters`, and, since the previous message, its longest collection and longest event-loop delay.
  * The generator asks at the start and at the end of each measured window; with BENCH_PROFILE_DIR set, a V8 CPU
  * profile covers exactly those windows (not the seeding of users and calls before them), one file per window.
  */
-export function answerCpuRequests(name: string): void {
+export function answerCpuRequests(name: string, counters?: () => Record<string, number> | undefined): void {
   const dir = process.env.BENCH_PROFILE_DIR;
   const session = dir ? new Session() : undefined;
   let profiling = false;
@@ -33,7 +33,7 @@ export function answerCpuRequests(name: string): void {
     if (message !== "cpu") return;
     const usage = process.cpuUsage();
     const heapUsedMb = process.memoryUsage().heapUsed / 2 ** 20;
-    process.send!({ kind: "cpu", userMs: usage.user / 1000, systemMs: usage.system / 1000, gcMs, heapUsedMb, longestGcMs, loopDelayMaxMs: loopDelay.max / 1e6 } satisfies ServerMessage);
+    process.send!({ kind: "cpu", userMs: usage.user / 1000, systemMs: usage.system / 1000, gcMs, heapUsedMb, longestGcMs, loopDelayMaxMs: loopDelay.max / 1e6, counters: counters?.() } satisfies ServerMessage);
     longestGcMs = 0;
     loopDelay.reset();
     if (!session) return;

@@ -6,4 +6,4 @@ export interface BenchTarget {
   agents: { id: string; token: string; recordingId: string }[];
 }
 
-export type ServerMessage = { kind: "ready"; target: BenchTarget } | { kind: "cpu"; userMs: number; systemMs: number; gcMs: number; heapUsedMb: number; longestGcMs: number; loopDelayMaxMs: number };
+export type ServerMessage = { kind: "ready"; target: BenchTarget } | { kind: "cpu"; userMs: number; systemMs: number; gcMs: number; heapUsedMb: number; longestGcMs: number; loopDelayMaxMs: number; counters?: Record<string, number> };

@@ -1,5 +1,6 @@
 import { DataSource, QueryFailedError, QueryRunner } from "typeorm";
 import { isMysql } from "./data-source";
+import { MysqlGroupCommit } from "./mysql-group-commit";
 
 export type SqlRow = Record<string, unknown>;
 
@@ -121,10 +122,42 @@ export async function runnerSqlBatch(runner: QueryRunner, statements: SqlStateme
   }
   // Nothing was ever sent on this unit: nothing to commit either.
   if (statements.length === 0 && unbegun.has(runner)) return [];
+  const { texts, own } = batchTexts(statements);
+  const values = statements.flatMap((statement) => statement.values);
+  const failure = (error: unknown) => batchFailure(statements, texts, values, error);
+  // The unit's first statements are its last: they can be committed together with other units' (one round trip for all).
+  if (options.commit && unbegun.has(runner)) {
+    const results = await groupCommitOf(runner.connection).submit({ runner, texts, own, values, failure, results: (sets) => sets.map(toResult) });
+    committedRunners.add(runner);
+    return results;
+  }
   const begin = unbegun.delete(runner);
-  // The text sent: [START TRANSACTION;] each statement [; its guard] [; COMMIT]. `own` marks our statements' results.
-  const texts: string[] = begin ? [START] : [];
-  const own: boolean[] = begin ? [false] : [];
+  // The text sent: [START TRANSACTION;] the statements and their guards [; COMMIT].
+  if (begin) {
+    texts.unshift(START);
+    own.unshift(false);
+  }
+  if (options.commit) {
+    texts.push(COMMIT);
+    own.push(false);
+  }
+  const connection = (await runner.connect()) as MysqlCallbackConnection;
+  const text = texts.join(";\n");
+  const results = await new Promise<unknown[]>((resolve, reject) =>
+    connection.query(text, values, (error, results) => {
+      // One statement alone comes back as its own result, several as an array of them.
+      if (!error) return resolve(texts.length === 1 ? [results] : (results as unknown[]));
+      reject(failure(error));
+    }),
+  );
+  if (options.commit) committedRunners.add(runner);
+  return results.filter((_, i) => own[i]).map(toResult);
+}
+
+/** Each statement [; its guard]; `own` marks the statements whose results are the caller's. */
+function batchTexts(statements: SqlStatement[]): { texts: string[]; own: boolean[] } {
+  const texts: string[] = [];
+  const own: boolean[] = [];
   for (const statement of statements) {
     texts.push(statement.text);
     own.push(true);
@@ -133,25 +166,20 @@ export async function runnerSqlBatch(runner: QueryRunner, statements: SqlStateme
       own.push(false);
     }
   }
-  if (options.commit) {
-    texts.push(COMMIT);
-    own.push(false);
-  }
-  const connection = (await runner.connect()) as MysqlCallbackConnection;
-  const values = statements.flatMap((statement) => statement.values);
-  const text = texts.join(";\n");
-  const results = await new Promise<unknown[]>((resolve, reject) =>
-    connection.query(text, values, (error, results) => {
-      // One statement alone comes back as its own result, several as an array of them.
-      if (!error) return resolve(texts.length === 1 ? [results] : (results as unknown[]));
-      const guarded = statements.find((statement) => statement.mustChangeOneRow);
-      if (guarded && (error as { errno?: number }).errno === ER_SUBQUERY_NO_1_ROW) return reject(guarded.mustChangeOneRow!());
-      reject(failed(text, values, error));
-    }),
-  );
-  if (options.commit) committedRunners.add(runner);
-  return results.filter((_, i) => own[i]).map(toResult);
+  return { texts, own };
 }
+
+/** A failed batch's error: the guarded statement's own when its guard stopped the batch, else the driver's. */
+function batchFailure(statements: SqlStatement[], texts: string[], values: unknown[], error: unknown): unknown {
+  const guarded = statements.find((statement) => statement.mustChangeOneRow);
+  if (guarded && (error as { errno?: number }).errno === ER_SUBQUERY_NO_1_ROW) return guarded.mustChangeOneRow!();
+  return failed(texts.join(";\n"), values, error);
+}
+
+const groupCommits = new WeakMap<DataSource, MysqlGroupCommit>();
+/** The data source's group commits so far (MySQL; undefined before the first): for the benchmark and operators. */
+export const groupCommitStats = (dataSource: DataSource) => groupCommits.get(dataSource)?.stats;
+const groupCommitOf = (dataSource: DataSource) => groupCommits.get(dataSource) ?? groupCommits.set(dataSource, new MysqlGroupCommit()).get(dataSource)!;
 
 /**
  * MySQL transactions whose START TRANSACTION has not been sent yet: it travels with the transaction's first
