@@ -1,5 +1,6 @@
 import { IsNull } from "typeorm";
 import { AuditEntryEntity } from "../src/audit/audit-entry.entity";
+import { Role } from "../src/auth/role";
 import { PauseHoldEntity } from "../src/recordings/pause-hold.entity";
 import { PauseIntervalEntity } from "../src/recordings/pause-interval.entity";
 import { RecordingControlService } from "../src/recordings/recording-control.service";
@@ -39,6 +40,19 @@ const activeHolds = (recordingId: string) => t.app.services.dataSource.getReposi
 const audited = (recordingId: string) => t.app.services.dataSource.getRepository(AuditEntryEntity).countBy({ targetId: recordingId });
 
 describe("pause and resume decided on this instance's last committed snapshot", () => {
+  it("16 holders pausing and then resuming one recording at once all succeed: those that lose to the same snapshot's winner run again locked", async () => {
+    const { recordingId } = await liveCall();
+    const holders = await Promise.all(Array.from({ length: 16 }, (_, i) => t.user([Role.API_USER], `snapshot-race-${i}`)));
+    const before = await audited(recordingId);
+    const pauses = await Promise.all(holders.map((holder) => gql(t.url, PAUSE, { input: { recordingId, holdKey: "race" } }, holder.token)));
+    pauses.forEach((result) => expect(result.errors).toBeUndefined());
+    expect(await activeHolds(recordingId)).toBe(16);
+    const resumes = await Promise.all(holders.map((holder) => gql(t.url, RESUME, { input: { recordingId, holdKey: "race" } }, holder.token)));
+    resumes.forEach((result) => expect(result.errors).toBeUndefined());
+    expect(await row(recordingId)).toMatchObject({ state: "RECORDING", sequence: 33 });
+    expect([await activeHolds(recordingId), await openIntervals(recordingId), (await audited(recordingId)) - before]).toEqual([0, 0, 32]);
+  });
+
   it("pausing again after another instance force-resumed pauses the recording, not 'already paused'", async () => {
     const { recordingId } = await liveCall();
     expect((await gql(t.url, PAUSE, { input: { recordingId } }, s.agent.token)).data?.pauseRecording).toMatchObject({ state: "PAUSED", sequence: 2 });

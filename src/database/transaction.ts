@@ -22,6 +22,8 @@ export interface UnitOfWork {
   lock: { mode: "pessimistic_write" } | undefined;
   /** Runs once the transaction has committed, never on rollback: where events are published. */
   afterCommit(fn: AfterCommit): void;
+  /** 1 for the unit's first run, then 2, 3, … as it is run again after a conflict. */
+  attempt: number;
 }
 
 function ownRunner(manager: EntityManager) {
@@ -109,6 +111,7 @@ export class TransactionRunner {
             dialect: this.mysql ? "mysql" : "sqlite",
             lock: this.mysql ? { mode: "pessimistic_write" } : undefined,
             afterCommit: (fn) => callbacks.push(fn),
+            attempt,
             sql: (text, values) => (open(), runnerSql(ownRunner(manager), text, values)),
             sqlBatch: (statements, options) => {
               open();

@@ -155,14 +155,18 @@ export class RecordingStateMachine {
   /**
    * For units whose only write is one `apply` (pause, resume): the last snapshot this instance committed,
    * without a locking read, when it has one. `apply`'s conditional UPDATE confirms it; a decision that writes
-   * nothing must be confirmed with `confirm` first. Otherwise the row is locked as by `lock`.
+   * nothing must be confirmed with `confirm` first. Otherwise the row is locked as by `lock`. A unit run again
+   * (its snapshot was stale, or it lost a race) always locks: concurrent units on one recording that all lost to
+   * the same winner would otherwise find the winner's snapshot and race each other on it again, one winner a round.
    */
   lockOrSnapshot(uow: UnitOfWork, recordingId: string): Promise<LockedRecording | null> {
-    return Promise.resolve(this.snapshots.ofRecording(recordingId) ?? this.lock(uow, recordingId));
+    const snapshot = uow.attempt === 1 ? this.snapshots.ofRecording(recordingId) : undefined;
+    return Promise.resolve(snapshot ?? this.lock(uow, recordingId));
   }
 
   lockLiveOfAgentOrSnapshot(uow: UnitOfWork, agentId: string): Promise<LockedRecording | null> {
-    return Promise.resolve(this.snapshots.ofLiveCallOfAgent(agentId) ?? this.lockLiveOfAgent(uow, agentId));
+    const snapshot = uow.attempt === 1 ? this.snapshots.ofLiveCallOfAgent(agentId) : undefined;
+    return Promise.resolve(snapshot ?? this.lockLiveOfAgent(uow, agentId));
   }
 
   /**
