@@ -19,7 +19,8 @@ interface Waiting<Result> {
   reject: (error: unknown) => void;
 }
 
-interface MysqlCallbackConnection {
+/** mysql2's callback connection (or pool): its `query` binds the values and runs a multi-statement text. */
+export interface MysqlCallbackConnection {
   query(sql: string, values: unknown[], callback: (error: Error | null, result: unknown) => void): void;
 }
 
@@ -27,11 +28,11 @@ interface MysqlCallbackConnection {
 const MAX_GROUP = 64;
 /**
  * Groups committing at once, each on its own connection: with one, the database ran every pause on one thread
- * while the others idled; two keep both of this machine's cores busy and still make groups under load.
+ * while its other threads idled; with two it works on one group while the other travels, and groups still form.
  */
 const MAX_IN_FLIGHT = 2;
-const START = "START TRANSACTION";
-const COMMIT = "COMMIT";
+export const START = "START TRANSACTION";
+export const COMMIT = "COMMIT";
 /** How many members of the group ran to their end: tells, after a failure, whose statement failed. */
 const DONE = "@callvault_group_done";
 
@@ -49,8 +50,8 @@ const query = (connection: MysqlCallbackConnection, text: string, values: unknow
  * `DONE` (a session variable, which survives the rollback) tells whose statement it was, that member fails
  * with its own error (a deadlock or lock timeout is retried by its unit like any other), and the others are
  * sent again. Members are answered only when the group has settled: until then the connection it runs on
- * belongs to a member whose unit must not release it. One group is in flight at a time; members arriving
- * meanwhile form the next, so the group grows with the load and a lone request waits for nothing but its turn.
+ * belongs to a member whose unit must not release it. At most MAX_IN_FLIGHT groups are in flight; members
+ * arriving meanwhile form the next, so a group grows with the load and a lone request waits only for its turn.
  */
 export class MysqlGroupCommit {
   /** Since start: groups committed, the units in them and the round trips they took (more than one after a failure). */

@@ -1,6 +1,6 @@
 import { DataSource, QueryFailedError, QueryRunner } from "typeorm";
 import { isMysql } from "./data-source";
-import { MysqlGroupCommit } from "./mysql-group-commit";
+import { COMMIT, MysqlCallbackConnection, MysqlGroupCommit, START } from "./mysql-group-commit";
 
 export type SqlRow = Record<string, unknown>;
 
@@ -20,9 +20,6 @@ export interface SqlResult {
  * spent running it. Errors are the driver's own (errno/code), which `isUniqueViolation` and the retry of
  * deadlocks read. Parameters are bound by the driver, never spliced into the text.
  */
-interface MysqlCallbackConnection {
-  query(sql: string, values: unknown[], callback: (error: Error | null, result: unknown) => void): void;
-}
 
 interface SqliteStatement {
   reader: boolean;
@@ -89,7 +86,6 @@ export interface SqlBatchOptions {
  */
 const ONE_ROW_CHANGED_GUARD = "SELECT (SELECT 1 FROM DUAL WHERE ROW_COUNT() <> 1 UNION ALL SELECT 1 FROM DUAL WHERE ROW_COUNT() <> 1) AS one_row_changed";
 const ER_SUBQUERY_NO_1_ROW = 1242;
-const COMMIT = "COMMIT";
 
 /** MySQL transactions whose COMMIT went out with their last batch: nothing more may be sent on them. */
 const committedRunners = new WeakSet<QueryRunner>();
@@ -186,7 +182,6 @@ const groupCommitOf = (dataSource: DataSource) => groupCommits.get(dataSource) ?
  * statement (one round trip less per transaction; see `TransactionRunner`).
  */
 const unbegun = new WeakSet<QueryRunner>();
-const START = "START TRANSACTION";
 
 /**
  * Marks the runner's transaction as started without a round trip: START TRANSACTION goes out with the first
