@@ -22,4 +22,5 @@ COPY package.json ./
 RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 4000
-CMD ["node", "dist/src/main.js"]
+# The V8 flags of `npm start` (package.json): see "Operating" in the README.
+CMD ["node", "--max-semi-space-size=32", "dist/src/main.js"]

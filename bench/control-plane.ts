@@ -13,6 +13,7 @@
  * flush InnoDB's dirty pages before each measurement; see control-plane/innodb.ts).
  */
 import { ChildProcess, fork, spawn } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import { checkpointAge, settleInnoDB } from "./control-plane/innodb";
 import { percentile, Subscribers, toggle } from "./control-plane/load";
@@ -24,6 +25,16 @@ const QUICK = process.env.BENCH_QUICK === "1";
 const ONLY = new Set((process.env.BENCH_ONLY ?? "a,b,c").split(","));
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 1000);
 const SETTLE = DB.startsWith("mysql") && process.env.BENCH_SETTLE !== "0";
+/**
+ * The Node flags `npm start` runs the service with (package.json), given to every server and to the raw driver
+ * alike: each measured process runs as production runs callvault. The load generator (this process) keeps its own.
+ */
+const SERVICE_NODE_FLAGS: string[] = (() => {
+  const start: string = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8")).scripts.start;
+  const flags = /\bnode ((?:--\S+ )*)dist\/src\/main\.js/.exec(start);
+  if (!flags) throw new Error(`package.json's start script no longer reads "node [flags] dist/src/main.js": ${start}`);
+  return flags[1].split(" ").filter(Boolean);
+})();
 const log = (message: string) => process.env.BENCH_VERBOSE && console.error(`[${new Date().toISOString()}] ${message}`);
 
 interface Usage {
@@ -48,7 +59,7 @@ interface Server {
 }
 
 async function startServer(name: string, script: string, args: string[]): Promise<Server> {
-  const child = fork(path.join(__dirname, "control-plane", script), args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(path.join(__dirname, "control-plane", script), args, { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: [...process.execArgv, ...SERVICE_NODE_FLAGS] });
   const target = await new Promise<BenchTarget>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`${name} exited with ${code}`)));
     child.on("message", (message: ServerMessage) => message.kind === "ready" && resolve(message.target));
@@ -257,7 +268,7 @@ type RawMode = "unchained" | "sequenced" | "chained";
 function raw(clients: number, seconds: number, mode: RawMode): Promise<PairsRun> {
   return new Promise((resolve, reject) => {
     const args = [path.join(__dirname, "control-plane", "raw-writes.js"), DB, String(clients), String(seconds), mode];
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...args], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (chunk) => (out += chunk));
     child.on("exit", (code) => {
@@ -275,7 +286,7 @@ const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFracti
 
 async function main() {
   const repeats = QUICK ? 1 : 2;
-  console.log(`control-plane bench: database ${DB.startsWith("mysql") ? "MariaDB/MySQL" : "SQLite (embedded)"}, ${repeats} interleaved repeat(s) of (a), ${QUICK ? 1 : repeats + 1} of (c)\n`);
+  console.log(`control-plane bench: database ${DB.startsWith("mysql") ? "MariaDB/MySQL" : "SQLite (embedded)"}, ${repeats} interleaved repeat(s) of (a), ${QUICK ? 1 : repeats + 1} of (c); servers and the raw driver run with \`node ${SERVICE_NODE_FLAGS.join(" ") || "(no flags)"}\` as \`npm start\`\n`);
   if (ONLY.has("a")) {
     const rows: string[] = [];
     for (const sockets of QUICK ? [1000] : [1000, 5000]) {

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { stableStringify } from "../common/stable-json";
 
 export const GENESIS_HASH = "0".repeat(64);
@@ -30,5 +30,5 @@ export function hashAuditEntry(entry: HashedAuditContent): string {
     requestId: entry.requestId,
     prevHash: entry.prevHash,
   });
-  return createHash("sha256").update(content).digest("hex");
+  return hash("sha256", content, "hex");
 }
