@@ -1,4 +1,4 @@
-import { GraphQLError, GraphQLSchema, parse, validate, specifiedRules, getOperationAST } from "graphql";
+import { GraphQLError, GraphQLSchema, specifiedRules, getOperationAST } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import type { WebSocketServer } from "ws";
 import { DomainError } from "../common/errors";
@@ -6,6 +6,7 @@ import type { Authenticator } from "../auth/authenticator";
 import type { Viewer } from "../auth/viewer";
 import type { EventBus } from "../events/event-bus";
 import type { GraphQLContext, SubscriptionStreams } from "../graphql/context";
+import { DocumentCache } from "../graphql/document-cache";
 import { complexityErrors, LIMITS, validationRules } from "../graphql/limits";
 import { requestIdFrom } from "./request-id";
 import { SharedSubscriptions } from "./shared-subscriptions";
@@ -39,7 +40,7 @@ type SocketState = Record<PropertyKey, unknown> & {
  * complexity limit, introspection setting and error masking here. Authentication happens in connection_init.
  */
 export function attachGraphQLWs(wsServer: WebSocketServer, options: GraphQLWsOptions) {
-  const rules = [...specifiedRules, ...validationRules(options.production)];
+  const documents = new DocumentCache(options.schema, [...specifiedRules, ...validationRules(options.production)], LIMITS.maxTokens);
   const state = (extra: unknown) => extra as SocketState;
   const requestIdsOf = (extra: unknown) => (state(extra).requestIds ??= new Map());
   const arrivalsOf = (extra: unknown) => (state(extra).receivedAt ??= new Map());
@@ -89,14 +90,10 @@ export function attachGraphQLWs(wsServer: WebSocketServer, options: GraphQLWsOpt
         if (Object.keys(ctx.subscriptions).length > LIMITS.maxSubscriptionsPerSocket) {
           return [new GraphQLError(`at most ${LIMITS.maxSubscriptionsPerSocket} operations per socket`, { extensions: { code: "TOO_MANY_SUBSCRIPTIONS" } })];
         }
-        let document;
-        try {
-          document = parse(payload.query, { maxTokens: LIMITS.maxTokens });
-        } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError("could not parse the query")].map(withCode("GRAPHQL_PARSE_FAILED"));
-        }
-        const errors = validate(options.schema, document, rules);
-        if (errors.length) return errors.map(withCode("GRAPHQL_VALIDATION_FAILED"));
+        const checked = documents.check(payload.query);
+        if ("parseError" in checked) return [checked.parseError].map(withCode("GRAPHQL_PARSE_FAILED"));
+        if ("validationErrors" in checked) return checked.validationErrors.map(withCode("GRAPHQL_VALIDATION_FAILED"));
+        const { document } = checked;
         const complexity = complexityErrors(options.schema, document, payload.variables ?? undefined, payload.operationName);
         if (complexity.length) return complexity;
         if (!getOperationAST(document, payload.operationName)) return [new GraphQLError("Unable to identify operation", { extensions: { code: "BAD_USER_INPUT" } })];
