@@ -402,6 +402,9 @@ async function main() {
     }
     const share = (label: string, base: string) => fmt(pairsPerSecond(label) / pairsPerSecond(base), 2);
     console.log(`\nAs a share of pairs/s with no watchers: callvault ${share("idle", "none")} with ${fmt(WATCHERS)} idle, ${share("busy", "none")} with ${fmt(WATCHERS)} receiving; the bare server ${share("bareIdle", "bareNone")} and ${share("bareBusy", "bareNone")}.`);
+    // Each repeat runs none, idle and busy back to back: their ratio within a repeat is spared the VM's drift between repeats.
+    const byRepeat = (label: string, base: string) => runs[label].map((run, i) => fmt(run.pairsPerSecond / runs[base][i].pairsPerSecond, 2)).join(", ");
+    console.log(`The same, repeat by repeat: callvault idle ${byRepeat("idle", "none")}, busy ${byRepeat("busy", "none")}; the bare server idle ${byRepeat("bareIdle", "bareNone")}, busy ${byRepeat("bareBusy", "bareNone")}.`);
   }
 }
 
