@@ -13,8 +13,8 @@ export interface SqlResult {
   affected: number;
 }
 
-/**
- * Hand-written SQL straight to the driver, for the statements every pause and every request make. Through
+/*
+ * This module: hand-written SQL straight to the driver, for the statements every pause and every request make. Through
  * TypeORM each statement also paid for its logger and broadcaster hooks, a result copy and, on MySQL, a
  * promise wrapper that captured a stack trace and re-required a module per query: more CPU than MariaDB
  * spent running it. Errors are the driver's own (errno/code), which `isUniqueViolation` and the retry of
