@@ -93,9 +93,11 @@ describe("LeaseService", () => {
   it("renews the lease while a job outlives its TTL, so nobody else starts it meanwhile", async () => {
     const name = uniqueName("long-job");
     let intruderRan = false;
-    await leases.runExclusive(name, "a", 150, async () => {
-      await sleep(400);
-      intruderRan = (await leases.runExclusive(name, "b", 150, async () => undefined)).ran;
+    // A TTL of a second leaves renewals (every third of it) room for a loaded CI machine's stalls; the job
+    // still outlives it twice over, so without renewals the intruder would run.
+    await leases.runExclusive(name, "a", 1000, async () => {
+      await sleep(2200);
+      intruderRan = (await leases.runExclusive(name, "b", 1000, async () => undefined)).ran;
     });
     expect(intruderRan).toBe(false);
   });
