@@ -23,4 +23,4 @@ RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 4000
 # The V8 flags of `npm start` (package.json): see "Operating" in the README.
-CMD ["node", "--max-semi-space-size=32", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=32", "--no-allocation-site-pretenuring", "dist/src/main.js"]

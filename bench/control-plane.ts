@@ -7,34 +7,30 @@
  *      checked for delivery in sequence order;
  *  (c) pause+resume pairs/s against a raw-driver script making the same writes (and two variants of it), with no
  *      subscribers, 5,000 watching other calls and 5,000 watching the busy calls; the bare server's pairs/s under
- *      the same load show what HTTP + GraphQL and the deliveries alone allow on this machine.
+ *      the same load show what HTTP + GraphQL and the deliveries alone allow on this machine;
+ *  (d) pairs/s of one running server while idle watchers arrive (none, 1,000, 5,000, none again after they left).
  * Options (env): BENCH_DB=sqlite|mysql://root@127.0.0.1:3306 (default sqlite), BENCH_QUICK=1 (fewer events),
- * BENCH_ONLY=a,b,c, BENCH_PROFILE_DIR=dir (a V8 CPU profile of each server's measured windows in (a) and (c)), BENCH_SETTLE=0 (MariaDB: do not
+ * BENCH_ONLY=a,b,c,d, BENCH_PROFILE_DIR=dir (a V8 CPU profile of each server's measured windows in (a) and (c)), BENCH_SETTLE=0 (MariaDB: do not
  * flush InnoDB's dirty pages before each measurement; see control-plane/innodb.ts).
  */
 import { ChildProcess, fork, spawn } from "node:child_process";
-import fs from "node:fs";
 import path from "node:path";
 import { checkpointAge, settleInnoDB } from "./control-plane/innodb";
 import { percentile, Subscribers, toggle } from "./control-plane/load";
 import type { BenchTarget, ServerMessage } from "./control-plane/protocol";
+import { serviceNodeFlags } from "./service-node-flags";
 import { databaseServerPid, processCpuMs } from "./thread-cpu";
 
 const DB = process.env.BENCH_DB ?? "sqlite";
 const QUICK = process.env.BENCH_QUICK === "1";
-const ONLY = new Set((process.env.BENCH_ONLY ?? "a,b,c").split(","));
+const ONLY = new Set((process.env.BENCH_ONLY ?? "a,b,c,d").split(","));
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 1000);
 const SETTLE = DB.startsWith("mysql") && process.env.BENCH_SETTLE !== "0";
 /**
  * The Node flags `npm start` runs the service with (package.json), given to every server and to the raw driver
  * alike: each measured process runs as production runs callvault. The load generator (this process) keeps its own.
  */
-const SERVICE_NODE_FLAGS: string[] = (() => {
-  const start: string = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8")).scripts.start;
-  const flags = /\bnode ((?:--\S+ )*)dist\/src\/main\.js/.exec(start);
-  if (!flags) throw new Error(`package.json's start script no longer reads "node [flags] dist/src/main.js": ${start}`);
-  return flags[1].split(" ").filter(Boolean);
-})();
+const SERVICE_NODE_FLAGS = serviceNodeFlags(path.join(__dirname, "..", ".."));
 const log = (message: string) => process.env.BENCH_VERBOSE && console.error(`[${new Date().toISOString()}] ${message}`);
 
 interface Usage {
@@ -202,11 +198,20 @@ type Watchers = "none" | "idle" | "busy";
 const WATCHERS = 5000;
 
 async function throughput(server: Server, agents: Agents, clients: number, seconds: number, watchers: Watchers) {
+  const subs = watchers === "none" ? undefined : await openWatchers(server, clients, watchers, WATCHERS);
+  const run = await pairsRun(server, agents, clients, seconds, `${watchers === "none" ? "no" : `${WATCHERS} ${watchers}`} subscribers`);
+  subs?.close();
+  return run;
+}
+
+/** `count` sockets watching, as the manager, either the calls clients 0 … clients-1 toggle ("busy") or the others ("idle"); `from` offsets who watches what. */
+function openWatchers(server: Server, clients: number, watchers: Exclude<Watchers, "none">, count: number, from = 0): Promise<Subscribers> {
   const watched = (i: number) => (watchers === "idle" ? clients + (i % (AGENTS - clients)) : i % AGENTS);
-  const subs =
-    watchers === "none"
-      ? undefined
-      : await Subscribers.open(server.target, WATCHERS, (i) => ({ token: server.target.managerToken, variables: { agentId: server.target.agents[watched(i)].id } }));
+  return Subscribers.open(server.target, count, (i) => ({ token: server.target.managerToken, variables: { agentId: server.target.agents[watched(from + i)].id } }));
+}
+
+/** Pause+resume pairs from `clients` closed-loop clients for `seconds`, with whatever watchers are open. */
+async function pairsRun(server: Server, agents: Agents, clients: number, seconds: number, watching: string): Promise<PairsRun> {
   let pairs = 0;
   const before = await server.usage();
   const database = databaseCpu();
@@ -227,7 +232,6 @@ async function throughput(server: Server, agents: Agents, clients: number, secon
   const databaseMs = database();
   const after = await server.usage();
   const perPair = (ms: number) => (ms * 1000) / pairs;
-  subs?.close();
   const groups = (after.counters.groups ?? 0) - (before.counters.groups ?? 0);
   const grouping = groups > 0 ? `, ${fmt(((after.counters.units ?? 0) - (before.counters.units ?? 0)) / groups, 1)} units per group commit` : "";
   const run: PairsRun = {
@@ -235,10 +239,47 @@ async function throughput(server: Server, agents: Agents, clients: number, secon
     cpuUsPerPair: { server: perPair(after.cpuMs - before.cpuMs), generator: perPair((generator.user + generator.system) / 1000), database: databaseMs === undefined ? undefined : perPair(databaseMs) },
   };
   log(
-    `${server.name} ${watchers === "none" ? "no" : `${WATCHERS} ${watchers}`} subscribers: ${run.pairsPerSecond.toFixed(0)} pairs/s, ${cpuPerPair(run)} ` +
+    `${server.name} ${watching}: ${run.pairsPerSecond.toFixed(0)} pairs/s, ${cpuPerPair(run)} ` +
       `(of the server's, ${perPair(after.systemMs - before.systemMs).toFixed(0)} µs in the kernel and ${perPair(after.gcMs - before.gcMs).toFixed(0)} µs in GC), heap ${after.heapUsedMb.toFixed(0)} MB${grouping}`,
   );
   return run;
+}
+
+/**
+ * The steps of (d), in the order one server meets them: none, then more and more watchers, the last count measured
+ * again a run later (the first run follows the arrival of 4,000 sockets at once), then none again once all have left.
+ */
+const GROWTH_STEPS = [
+  { watchers: 0, label: "none yet" },
+  { watchers: 1000, label: "1,000" },
+  { watchers: WATCHERS, label: "5,000, the run after 4,000 arrived" },
+  { watchers: WATCHERS, label: "5,000, a run later" },
+  { watchers: 0, label: "none again (all hung up)" },
+];
+
+/**
+ * (d) One running server while idle watchers arrive: pairs/s with none, 1,000 and 5,000 watching calls the run does
+ * not touch, then none again after they hung up (the 5,000 twice: right after 4,000 arrived at once, and a run later). The same process, warmed the same way, meets every count, and the
+ * two runs without watchers bracket the others in time, so the VM's drift between them shows.
+ */
+async function growth(server: Server, agents: Agents, clients: number, seconds: number): Promise<PairsRun[]> {
+  // A fresh process's first seconds run colder code than its later ones: not measured, so the first step is not the slowest for that.
+  await pairsRun(server, agents, clients, seconds / 2, "warm-up, no watchers");
+  const runs: PairsRun[] = [];
+  const open: Subscribers[] = [];
+  let watching = 0;
+  for (const { watchers: count, label } of GROWTH_STEPS) {
+    if (count > watching) open.push(await openWatchers(server, clients, "idle", count - watching, watching));
+    if (count === 0 && watching > 0) {
+      for (const subs of open.splice(0)) subs.close();
+      // The server's side of 5,000 hang-ups is handled before the run, not in it.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+    watching = count;
+    if (server.name === "callvault" && SETTLE) log(await settle());
+    runs.push(await pairsRun(server, agents, clients, seconds, `idle watchers ${label}`));
+  }
+  return runs;
 }
 
 /** A throughput run: pairs/s, and the CPU each process spent per pair (the database server's when it runs on this machine). */
@@ -405,6 +446,33 @@ async function main() {
     // Each repeat runs none, idle and busy back to back: their ratio within a repeat is spared the VM's drift between repeats.
     const byRepeat = (label: string, base: string) => runs[label].map((run, i) => fmt(run.pairsPerSecond / runs[base][i].pairsPerSecond, 2)).join(", ");
     console.log(`The same, repeat by repeat: callvault idle ${byRepeat("idle", "none")}, busy ${byRepeat("busy", "none")}; the bare server idle ${byRepeat("bareIdle", "bareNone")}, busy ${byRepeat("bareBusy", "bareNone")}.`);
+    console.log();
+  }
+  if (ONLY.has("d")) {
+    const clients = DB.startsWith("mysql") ? 16 : 64;
+    const seconds = QUICK ? 4 : 8;
+    const runs: Record<"callvault" | "bare", PairsRun[][]> = { callvault: [], bare: [] };
+    for (let r = 0; r < (QUICK ? 1 : 3); r++) {
+      for (const [name, script] of [["callvault", "callvault-server.js"], ["bare", "reference-server.js"]] as const) {
+        const server = await startServer(name, script, [String(AGENTS), DB]);
+        runs[name].push(await growth(server, new Agents(server.target), clients, seconds));
+        await stop(server);
+      }
+    }
+    /** A step's pairs/s against the mean of the same repeat's two runs without watchers (before and after). */
+    const shares = (name: "callvault" | "bare", step: number) =>
+      runs[name].map((repeat) => repeat[step].pairsPerSecond / ((repeat[0].pairsPerSecond + repeat[GROWTH_STEPS.length - 1].pairsPerSecond) / 2));
+    const cell = (name: "callvault" | "bare", step: number) => {
+      const pairs = median(runs[name].map((repeat) => repeat[step].pairsPerSecond));
+      const cpu = median(runs[name].map((repeat) => repeat[step].cpuUsPerPair.server!));
+      return `${fmt(pairs)} (${fmt(cpu)} µs) | ${fmt(median(shares(name, step)), 2)} (${shares(name, step).map((share) => fmt(share, 2)).join(", ")})`;
+    };
+    console.log(
+      `(d) one running server while idle watchers arrive (${clients} clients; pairs/s and the server's CPU per pair, medians of ${runs.callvault.length}; ` +
+        `share: against the mean of the same repeat's runs before any watcher came and after all left, by repeat in brackets)`,
+    );
+    console.log(`| watchers of calls the run does not touch | callvault | share | bare server | share |\n|---|---|---|---|---|`);
+    GROWTH_STEPS.forEach(({ label }, step) => console.log(`| ${label} | ${cell("callvault", step)} | ${cell("bare", step)} |`));
   }
 }
 
