@@ -10,7 +10,7 @@
  *      the same load show what HTTP + GraphQL and the deliveries alone allow on this machine;
  *  (d) pairs/s of one running server while idle watchers arrive (none, 1,000, 5,000, none again after they left).
  * Options (env): BENCH_DB=sqlite|mysql://root@127.0.0.1:3306 (default sqlite), BENCH_QUICK=1 (fewer events),
- * BENCH_ONLY=a,b,c,d, BENCH_PROFILE_DIR=dir (a V8 CPU profile of each server's measured windows in (a) and (c)), BENCH_SETTLE=0 (MariaDB: do not
+ * BENCH_ONLY=a,b,c,d, BENCH_PROFILE_DIR=dir (a V8 CPU profile of each server's measured windows in (a), (c) and (d)), BENCH_SETTLE=0 (MariaDB: do not
  * flush InnoDB's dirty pages before each measurement; see control-plane/innodb.ts).
  */
 import { ChildProcess, fork, spawn } from "node:child_process";
@@ -259,8 +259,9 @@ const GROWTH_STEPS = [
 
 /**
  * (d) One running server while idle watchers arrive: pairs/s with none, 1,000 and 5,000 watching calls the run does
- * not touch, then none again after they hung up (the 5,000 twice: right after 4,000 arrived at once, and a run later). The same process, warmed the same way, meets every count, and the
- * two runs without watchers bracket the others in time, so the VM's drift between them shows.
+ * not touch (the 5,000 twice: right after 4,000 arrived at once, and a run later), then none again after they hung
+ * up. The same process, warmed the same way, meets every count, and the two runs without watchers bracket the
+ * others in time, so the VM's drift between them shows.
  */
 async function growth(server: Server, agents: Agents, clients: number, seconds: number): Promise<PairsRun[]> {
   // A fresh process's first seconds run colder code than its later ones: not measured, so the first step is not the slowest for that.
