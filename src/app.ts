@@ -156,15 +156,17 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
     transactions = new TransactionRunner(dataSource);
     audit = new AuditService(dataSource, transactions, options.log ?? rootLog);
     await audit.start();
-    const bus: EventBus = config.redisUrl ? await RedisEventBus.connect(config.redisUrl) : new InMemoryEventBus();
+    const instanceId = randomUUID();
+    const bus: EventBus = config.redisUrl ? await RedisEventBus.connect(config.redisUrl, `callvault:${instanceId}`) : new InMemoryEventBus();
     const publisher = new RecordingEventPublisher(bus);
-    const users = new UserService(dataSource, transactions, audit, bus);
+    const operations = config.operations ?? DEFAULT_OPERATIONS;
+    const users = new UserService(dataSource, transactions, audit, bus, { viewerCacheMs: operations.viewerCacheSeconds * 1000 });
+    await users.start();
     const customers = new CustomerService(dataSource, transactions, audit);
     const recordingStates = new RecordingStateMachine(transactions, audit, publisher);
     const lifecycle = new RecordingLifecycleService(recordingStates);
     const recordings = new RecordingQueryService(dataSource, users);
     const fleet = config.fleet ?? DEFAULT_FLEET;
-    const instanceId = randomUUID();
     const leases = new LeaseService(dataSource);
     const log = options.log ?? rootLog;
     const store = await openObjectStore(config.media.store ?? { kind: "filesystem", root: path.join(config.dataDir, "media") });
@@ -234,7 +236,7 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
       redaction: new RecordingRedactionService(recordingStates, media, recordings, new Mp3Redactor(), legalHolds),
       legalHolds,
       timeline: new TimelineService(dataSource, customers),
-      tokens: TokenService.create(config.jwt, config.dataDir, (config.operations ?? DEFAULT_OPERATIONS).tokenMaxAgeSeconds),
+      tokens: TokenService.create(config.jwt, config.dataDir, operations.tokenMaxAgeSeconds),
       downloads: new DownloadService(dataSource, transactions, audit, users, recordings, media, {
         publicUrl: config.media.publicUrl,
         ttlSeconds: config.media.downloadUrlTtlSeconds,

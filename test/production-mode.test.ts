@@ -68,12 +68,16 @@ describe("production: unexpected errors", () => {
   let t: TestApp;
   let compliance: TestUser;
   let agent: TestUser;
+  /** A user no request has read yet: a viewer read before the roles table went would answer from the viewer cache. */
+  let unreadToken: string;
   const AUDIT_LOG = "{ auditLog(first: 5) { edges { node { position action } } } }";
 
   beforeAll(async () => {
     t = await startTestApp({ nodeEnv: "production" });
     compliance = await t.user([Role.COMPLIANCE_ADMINISTRATOR], "prod-compliance");
     agent = await t.user([Role.AGENT], "prod-agent");
+    const unread = await t.app.services.users.create(undefined, "test-setup", { email: `prod-unread-${randomUUID()}@test.example`, displayName: "unread", roles: [Role.AGENT] });
+    unreadToken = await t.app.services.tokens.mint(unread.id);
     expect(codesOf(await gql(t.url, AUDIT_LOG, {}, compliance.token))).toEqual([]);
     await t.app.services.dataSource.query("DROP TABLE audit_entries");
   });
@@ -138,7 +142,7 @@ describe("production: unexpected errors", () => {
       const requestId = `prod-ctx-${randomUUID()}`;
       const response = await fetch(t.url, {
         method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${agent.token}`, "x-request-id": requestId },
+        headers: { "content-type": "application/json", authorization: `Bearer ${unreadToken}`, "x-request-id": requestId },
         body: JSON.stringify({ query: "{ me { id } }" }),
       });
       const raw = await response.text();
@@ -151,7 +155,7 @@ describe("production: unexpected errors", () => {
     });
 
     it("WS: connection_init is closed with 4500 and a generic reason", async () => {
-      const { acked, close } = await initSocket(t.wsUrl, { authorization: `Bearer ${agent.token}` });
+      const { acked, close } = await initSocket(t.wsUrl, { authorization: `Bearer ${unreadToken}` });
       expect(acked).toBe(false);
       expect(close?.code).toBe(4500);
       expect(close?.reason).toBe("Internal server error");

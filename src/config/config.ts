@@ -90,6 +90,8 @@ export interface OperationsConfig {
   /** Bearer token for GET /metrics; unset turns /metrics off. */
   metricsToken: string | undefined;
   logLevel: LogLevel;
+  /** How long a request's viewer (user and roles) may answer the user's later requests; role changes drop it. */
+  viewerCacheSeconds: number;
 }
 
 export const DEFAULT_OPERATIONS: OperationsConfig = {
@@ -98,6 +100,7 @@ export const DEFAULT_OPERATIONS: OperationsConfig = {
   tokenMaxAgeSeconds: 12 * 3600,
   metricsToken: undefined,
   logLevel: "info",
+  viewerCacheSeconds: 10,
 };
 
 export class ConfigError extends Error {
@@ -346,5 +349,6 @@ function parseOperationsConfig(env: NodeJS.ProcessEnv, problems: string[]): Oper
     tokenMaxAgeSeconds: parseDuration("TOKEN_MAX_AGE", env.TOKEN_MAX_AGE, d.tokenMaxAgeSeconds, problems),
     metricsToken,
     logLevel,
+    viewerCacheSeconds: parseWholeNumber(env, "VIEWER_CACHE_SECONDS", d.viewerCacheSeconds, 0, 300, "seconds", problems),
   };
 }

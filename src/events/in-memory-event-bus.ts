@@ -1,4 +1,4 @@
-import type { EventBus, Listener } from "./event-bus";
+import type { EventBus, Listener, TopicWatcher } from "./event-bus";
 import { LocalFanout } from "./local-fanout";
 import type { Topic, Topics } from "./topics";
 
@@ -16,6 +16,11 @@ export class InMemoryEventBus implements EventBus {
   async listen<T extends Topic>(topic: T, key: string, listener: Listener<T>): Promise<() => void> {
     const { stop } = this.fanout.listen(topic, key, listener);
     return () => void stop();
+  }
+
+  /** In one process nothing is ever missed: no gap. */
+  async watch<T extends Topic>(topic: T, watcher: TopicWatcher<T>): Promise<() => void> {
+    return this.fanout.watch(topic, watcher);
   }
 
   async close(): Promise<void> {

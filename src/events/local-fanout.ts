@@ -1,5 +1,5 @@
 import { SlidingQueue } from "./sliding-queue";
-import { type Listener, SUBSCRIBER_BUFFER } from "./event-bus";
+import { type Listener, SUBSCRIBER_BUFFER, type TopicWatcher } from "./event-bus";
 import { eventKeys, type Topic, type Topics } from "./topics";
 
 const slot = (topic: Topic, key: string) => `${topic}\u0000${key}`;
@@ -11,10 +11,12 @@ const slot = (topic: Topic, key: string) => `${topic}\u0000${key}`;
 export class LocalFanout {
   private readonly keyed = new Map<string, Set<Listener<Topic>>>();
   private readonly whole = new Map<Topic, Set<SlidingQueue<unknown>>>();
+  private readonly watchers = new Map<Topic, Set<TopicWatcher<Topic>>>();
 
+  /** Whole-topic first: a watcher's cache is in step with the event before any keyed listener acts on it. */
   deliver<T extends Topic>(topic: T, payload: Topics[T], keys: readonly string[] = eventKeys(topic, payload)): void {
-    for (const key of keys) this.deliverKeyed(topic, key, payload);
     this.deliverWhole(topic, payload);
+    for (const key of keys) this.deliverKeyed(topic, key, payload);
   }
 
   deliverKeyed<T extends Topic>(topic: T, key: string, payload: Topics[T]): void {
@@ -30,7 +32,37 @@ export class LocalFanout {
   }
 
   deliverWhole<T extends Topic>(topic: T, payload: Topics[T]): void {
+    for (const watcher of this.watchers.get(topic) ?? []) {
+      try {
+        (watcher as TopicWatcher<T>).event(payload);
+      } catch (error) {
+        console.error(`a ${topic} watcher failed`, error);
+      }
+    }
     for (const queue of this.whole.get(topic) ?? []) queue.push(payload);
+  }
+
+  watch<T extends Topic>(topic: T, watcher: TopicWatcher<T>): () => void {
+    const set = this.watchers.get(topic) ?? this.watchers.set(topic, new Set()).get(topic)!;
+    set.add(watcher as TopicWatcher<Topic>);
+    return () => void set.delete(watcher as TopicWatcher<Topic>);
+  }
+
+  /** The link events arrive through dropped (`true`) or is back (`false`): every watcher is told. */
+  gap(open: boolean): void {
+    for (const set of this.watchers.values()) {
+      for (const watcher of set) {
+        try {
+          watcher.gap(open);
+        } catch (error) {
+          console.error("a watcher failed on a gap", error);
+        }
+      }
+    }
+  }
+
+  watchedTopics(): Topic[] {
+    return [...this.watchers].filter(([, set]) => set.size > 0).map(([topic]) => topic);
   }
 
   /** Returns whether this is the key's first listener (Redis subscribes its channel then). */
@@ -71,6 +103,7 @@ export class LocalFanout {
   closeAll(): void {
     for (const set of this.whole.values()) for (const queue of [...set]) queue.close();
     this.keyed.clear();
+    this.watchers.clear();
   }
 
   count(): number {

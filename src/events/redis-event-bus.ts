@@ -1,5 +1,5 @@
 import Redis from "ioredis";
-import type { EventBus, Listener } from "./event-bus";
+import type { EventBus, Listener, TopicWatcher } from "./event-bus";
 import { LocalFanout } from "./local-fanout";
 import { eventKeys, type Topic, type Topics } from "./topics";
 import { rootLog } from "../logging/logger";
@@ -17,11 +17,23 @@ export class RedisEventBus implements EventBus {
   private readonly fanout = new LocalFanout();
   /** Channels subscribed or being subscribed: concurrent first listeners wait for the same SUBSCRIBE. */
   private readonly channels = new Map<string, Promise<unknown>>();
+  /** Whether the subscriber connection is up with every watched topic subscribed; bumped on each change. */
+  private linkUp = true;
+  private linkGeneration = 0;
+  private closed = false;
 
   private constructor(
     private readonly publisher: Redis,
     private readonly subscriber: Redis,
   ) {
+    // Redis Pub/Sub delivers at most once: what is published while this connection is down never arrives.
+    subscriber.on("close", () => {
+      this.linkGeneration++;
+      if (!this.linkUp) return;
+      this.linkUp = false;
+      this.fanout.gap(true);
+    });
+    subscriber.on("ready", () => void this.linkRestored());
     subscriber.on("message", (channel: string, message: string) => {
       const route = routeOf(channel);
       if (!route) return;
@@ -37,20 +49,24 @@ export class RedisEventBus implements EventBus {
     });
   }
 
-  static async connect(url: string): Promise<RedisEventBus> {
+  /** `name`: the connections' CLIENT SETNAME prefix, which tells an instance's connections apart in CLIENT LIST. */
+  static async connect(url: string, name = "callvault"): Promise<RedisEventBus> {
     const options = { lazyConnect: true, maxRetriesPerRequest: 3 };
-    const publisher = new Redis(url, options);
-    const subscriber = new Redis(url, options);
+    const publisher = new Redis(url, { ...options, connectionName: `${name}:publisher` });
+    const subscriber = new Redis(url, { ...options, connectionName: `${name}:subscriber` });
     await Promise.all([publisher.connect(), subscriber.connect()]);
     return new RedisEventBus(publisher, subscriber);
   }
 
-  /** One round trip: the same bytes to each of the event's key channels and to its topic channel. */
+  /**
+   * One round trip: the same bytes to the event's topic channel and to each of its key channels, in that order,
+   * so every instance's watchers (caches) have the event before its keyed listeners act on it.
+   */
   async publish<T extends Topic>(topic: T, payload: Topics[T]): Promise<void> {
     const message = JSON.stringify(payload);
     const pipeline = this.publisher.pipeline();
-    for (const key of eventKeys(topic, payload)) pipeline.publish(`${CHANNEL_PREFIX}${topic}:${key}`, message);
     pipeline.publish(CHANNEL_PREFIX + topic, message);
+    for (const key of eventKeys(topic, payload)) pipeline.publish(`${CHANNEL_PREFIX}${topic}:${key}`, message);
     const results = await pipeline.exec();
     const failed = results?.find(([error]) => error);
     if (failed) throw failed[0];
@@ -73,6 +89,30 @@ export class RedisEventBus implements EventBus {
     };
   }
 
+  async watch<T extends Topic>(topic: T, watcher: TopicWatcher<T>): Promise<() => void> {
+    const stop = this.fanout.watch(topic, watcher);
+    await this.ensureSubscribed(CHANNEL_PREFIX + topic);
+    return stop;
+  }
+
+  /**
+   * Reconnected: ioredis subscribes its channels again on its own, but the watchers are told the gap closed only
+   * once the watched topics' SUBSCRIBEs are answered, i.e. once events published from then on reach them.
+   */
+  private async linkRestored(): Promise<void> {
+    if (this.linkUp || this.closed) return;
+    const generation = ++this.linkGeneration;
+    try {
+      const topics = this.fanout.watchedTopics();
+      if (topics.length > 0) await this.subscriber.subscribe(...topics.map((topic) => CHANNEL_PREFIX + topic));
+    } catch {
+      return; // The connection dropped again; the next "ready" tries again.
+    }
+    if (generation !== this.linkGeneration || this.closed) return;
+    this.linkUp = true;
+    this.fanout.gap(false);
+  }
+
   private ensureSubscribed(channel: string): Promise<unknown> {
     let subscribed = this.channels.get(channel);
     if (!subscribed) {
@@ -84,6 +124,7 @@ export class RedisEventBus implements EventBus {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.fanout.closeAll();
     this.subscriber.disconnect();
     await this.publisher.quit().catch(() => this.publisher.disconnect());

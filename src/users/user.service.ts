@@ -10,6 +10,7 @@ import { TransactionRunner } from "../database/transaction";
 import type { EventBus } from "../events/event-bus";
 import { UserRoleEntity } from "./user-role.entity";
 import { UserEntity } from "./user.entity";
+import { ViewerCache } from "./viewer-cache";
 import { ViewerLoader } from "./viewer-loader";
 import { requireVisibleText } from "../common/reason";
 
@@ -21,22 +22,41 @@ export interface NewUser {
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+export interface UserServiceOptions {
+  /** How long a viewer read for one request may answer the user's later ones (role changes drop it at once). */
+  viewerCacheMs: number;
+}
+
 export class UserService {
   /** Every request and every socket upgrade reads its viewer through here, batched per event-loop turn. */
   private readonly viewers: ViewerLoader;
+  private readonly cachedViewers: ViewerCache;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly transactions: TransactionRunner,
     private readonly audit: AuditService,
     private readonly bus: EventBus,
+    options: UserServiceOptions,
   ) {
     this.viewers = new ViewerLoader(dataSource);
+    this.cachedViewers = new ViewerCache((userId) => this.viewers.load(userId), { ttlMs: options.viewerCacheMs });
   }
 
-  /** Reads the user and their roles fresh for every request, so role changes apply immediately. */
+  /** Keeps the viewer cache in step with role changes made by any instance; before the first request. */
+  async start(): Promise<void> {
+    await this.bus.watch("USER_ROLES_CHANGED", {
+      event: ({ userId }) => this.cachedViewers.forget(userId),
+      gap: (open) => (open ? this.cachedViewers.suspend() : this.cachedViewers.resume()),
+    });
+  }
+
+  /**
+   * The user and the roles they hold now, for a request or a socket. A role change applies to the user's next
+   * request: this instance forgets its copy before the change is answered, the others as the change reaches them.
+   */
   async loadViewer(userId: string): Promise<Viewer | undefined> {
-    return this.viewers.load(userId);
+    return this.cachedViewers.get(userId);
   }
 
   async findById(id: string): Promise<UserEntity | null> {
@@ -138,7 +158,11 @@ export class UserService {
         },
         requestId,
       });
-      uow.afterCommit(() => this.bus.publish("USER_ROLES_CHANGED", { userId }));
+      uow.afterCommit(() => {
+        this.cachedViewers.forget(userId);
+        // Awaited, so the change is answered only once Redis has handed it to the other instances.
+        return this.bus.publish("USER_ROLES_CHANGED", { userId });
+      });
       return user;
     });
   }

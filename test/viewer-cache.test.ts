@@ -1,0 +1,131 @@
+/**
+ * Viewers (a user and their roles) are cached between requests; a role change still applies to the user's next
+ * request, on the instance that made it and on the others of a fleet (through Redis), and an instance whose
+ * Redis link drops caches nothing until it is back. Roles edited by hand in the database, which nothing
+ * announces, show the cache: they appear only once the user's copy is gone.
+ */
+import Redis from "ioredis";
+import { Role } from "../src/auth/role";
+import { codesOf, gql } from "./support/graphql-client";
+import { startTestApp, TestApp, TestUser } from "./support/test-app";
+
+const REDIS_URL = process.env.TEST_REDIS_URL || "redis://127.0.0.1:6379";
+/** Longer than any test here: a copy that goes away went because of an event or a gap, never its age. */
+const LONG_TTL = { viewerCacheSeconds: 300 };
+/** Allowed for COMPLIANCE_ADMINISTRATOR only. */
+const AUDIT_LOG = "{ auditLog(first: 1) { edges { node { position } } } }";
+const ASSIGN = `mutation($userId: ID!, $roles: [Role!]!) { assignRoles(userId: $userId, roles: $roles) { id roles } }`;
+
+const auditLogAnswer = async (t: TestApp, user: TestUser) => codesOf(await gql(t.url, AUDIT_LOG, {}, user.token))[0] ?? "OK";
+
+/** As an operator editing the database by hand would: no event announces it. */
+const setRolesByHand = async (t: TestApp, userId: string, roles: Role[]) => {
+  await t.app.services.dataSource.query("DELETE FROM user_roles WHERE userId = ?", [userId]);
+  for (const role of roles) await t.app.services.dataSource.query("INSERT INTO user_roles (userId, role) VALUES (?, ?)", [userId, role]);
+};
+
+const assignRoles = async (t: TestApp, admin: TestUser, userId: string, roles: Role[]) => {
+  const response = await gql(t.url, ASSIGN, { userId, roles }, admin.token);
+  expect(response.errors).toBeUndefined();
+};
+
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe("one instance", () => {
+  let t: TestApp;
+  let admin: TestUser;
+  beforeAll(async () => {
+    t = await startTestApp({ operations: LONG_TTL });
+    admin = await t.user([Role.ADMINISTRATOR], "admin");
+  });
+  afterAll(() => t.close());
+
+  it("answers a user's requests from their cached viewer, and applies a role change to their next request", async () => {
+    const user = await t.user([Role.AGENT], "cached");
+    expect(await auditLogAnswer(t, user)).toBe("FORBIDDEN");
+    await setRolesByHand(t, user.id, [Role.COMPLIANCE_ADMINISTRATOR]);
+    expect(await auditLogAnswer(t, user)).toBe("FORBIDDEN");
+
+    await assignRoles(t, admin, user.id, [Role.AGENT, Role.COMPLIANCE_ADMINISTRATOR]);
+    expect(await auditLogAnswer(t, user)).toBe("OK");
+    await assignRoles(t, admin, user.id, [Role.AGENT]);
+    expect(await auditLogAnswer(t, user)).toBe("FORBIDDEN");
+  });
+
+  it("reads the roles for every request with VIEWER_CACHE_SECONDS=0", async () => {
+    const uncached = await startTestApp({ operations: { viewerCacheSeconds: 0 } });
+    try {
+      const user = await uncached.user([Role.AGENT], "uncached");
+      expect(await auditLogAnswer(uncached, user)).toBe("FORBIDDEN");
+      await setRolesByHand(uncached, user.id, [Role.COMPLIANCE_ADMINISTRATOR]);
+      expect(await auditLogAnswer(uncached, user)).toBe("OK");
+    } finally {
+      await uncached.close();
+    }
+  });
+});
+
+describe("two instances on one database and Redis", () => {
+  let a: TestApp;
+  let b: TestApp;
+  let admin: TestUser;
+  let redis: Redis;
+  beforeAll(async () => {
+    redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await redis.connect().catch((error) => {
+      throw new Error(`Redis is not reachable at ${REDIS_URL} (${error.message}); start it or set TEST_REDIS_URL`);
+    });
+    a = await startTestApp({ redisUrl: REDIS_URL, operations: LONG_TTL });
+    b = await startTestApp({ redisUrl: REDIS_URL, operations: LONG_TTL, shareDatabaseWith: a });
+    admin = await a.user([Role.ADMINISTRATOR], "admin");
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    redis?.disconnect();
+  });
+
+  it("applies a role change made on one instance to the user's next request on the other", async () => {
+    const user = await a.user([Role.AGENT], "fleet-user");
+    expect(await auditLogAnswer(b, user)).toBe("FORBIDDEN");
+    await assignRoles(a, admin, user.id, [Role.COMPLIANCE_ADMINISTRATOR]);
+    expect(await auditLogAnswer(b, user)).toBe("OK");
+    await assignRoles(a, admin, user.id, [Role.AGENT]);
+    expect(await auditLogAnswer(b, user)).toBe("FORBIDDEN");
+  });
+
+  it("caches nothing while an instance's Redis link is down, and caches again once it is back", async () => {
+    const user = await a.user([Role.AGENT], "gap-user");
+    expect(await auditLogAnswer(b, user)).toBe("FORBIDDEN");
+    await setRolesByHand(b, user.id, [Role.COMPLIANCE_ADMINISTRATOR]);
+    expect(await auditLogAnswer(b, user)).toBe("FORBIDDEN");
+
+    // B's subscriber connection goes: whatever is published meanwhile never reaches B.
+    const name = `callvault:${b.app.services.presence.instanceId}:subscriber`;
+    const clients = String(await redis.call("CLIENT", "LIST", "TYPE", "pubsub"));
+    const id = clients.split("\n").find((line) => line.includes(` name=${name} `))?.match(/^id=(\d+)/)?.[1];
+    expect(id).toBeDefined();
+    await redis.call("CLIENT", "KILL", "ID", id!);
+    await until(() => auditLogAnswer(b, user), (answer) => answer === "OK", "B to read the roles afresh once its link dropped");
+
+    // Back: a copy is kept again, so a request after an edit by hand answers as the one before it.
+    await until(
+      async () => {
+        await setRolesByHand(b, user.id, [Role.COMPLIANCE_ADMINISTRATOR]);
+        const read = await auditLogAnswer(b, user);
+        await setRolesByHand(b, user.id, [Role.AGENT]);
+        return [read, await auditLogAnswer(b, user)];
+      },
+      ([read, next]) => read === next,
+      "B to cache again once its link is back",
+    );
+  });
+});
