@@ -1,22 +1,16 @@
-import Redis from "ioredis";
 import { gql, SubscriptionRecorder, wsClient } from "./support/graphql-client";
 import { createScenario, PAUSE, Scenario, startCall, STATE_SUBSCRIPTION } from "./support/scenario";
 import { startTestApp, TestApp } from "./support/test-app";
-
-const REDIS_URL = process.env.TEST_REDIS_URL || "redis://127.0.0.1:6379";
+import { connectTestRedis, TEST_REDIS_URL } from "./support/test-redis";
 
 let first: TestApp;
 let second: TestApp;
 let s: Scenario;
 
 beforeAll(async () => {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await probe.connect().catch((error) => {
-    throw new Error(`Redis is not reachable at ${REDIS_URL} (${error.message}); start it or set TEST_REDIS_URL`);
-  });
-  probe.disconnect();
-  first = await startTestApp({ redisUrl: REDIS_URL });
-  second = await startTestApp({ redisUrl: REDIS_URL, shareDatabaseWith: first });
+  (await connectTestRedis()).disconnect();
+  first = await startTestApp({ redisUrl: TEST_REDIS_URL });
+  second = await startTestApp({ redisUrl: TEST_REDIS_URL, shareDatabaseWith: first });
   s = await createScenario(first);
 });
 afterAll(async () => {

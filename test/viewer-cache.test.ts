@@ -4,12 +4,12 @@
  * Redis link drops caches nothing until it is back. Roles edited by hand in the database, which nothing
  * announces, show the cache: they appear only once the user's copy is gone.
  */
-import Redis from "ioredis";
+import type Redis from "ioredis";
 import { Role } from "../src/auth/role";
 import { codesOf, gql } from "./support/graphql-client";
 import { startTestApp, TestApp, TestUser } from "./support/test-app";
+import { connectTestRedis, TEST_REDIS_URL } from "./support/test-redis";
 
-const REDIS_URL = process.env.TEST_REDIS_URL || "redis://127.0.0.1:6379";
 /** Longer than any test here: a copy that goes away went because of an event or a gap, never its age. */
 const LONG_TTL = { viewerCacheSeconds: 300 };
 /** Allowed for COMPLIANCE_ADMINISTRATOR only. */
@@ -79,12 +79,9 @@ describe("two instances on one database and Redis", () => {
   let admin: TestUser;
   let redis: Redis;
   beforeAll(async () => {
-    redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    await redis.connect().catch((error) => {
-      throw new Error(`Redis is not reachable at ${REDIS_URL} (${error.message}); start it or set TEST_REDIS_URL`);
-    });
-    a = await startTestApp({ redisUrl: REDIS_URL, operations: LONG_TTL });
-    b = await startTestApp({ redisUrl: REDIS_URL, operations: LONG_TTL, shareDatabaseWith: a });
+    redis = await connectTestRedis();
+    a = await startTestApp({ redisUrl: TEST_REDIS_URL, operations: LONG_TTL });
+    b = await startTestApp({ redisUrl: TEST_REDIS_URL, operations: LONG_TTL, shareDatabaseWith: a });
     admin = await a.user([Role.ADMINISTRATOR], "admin");
   });
   afterAll(async () => {
