@@ -100,7 +100,7 @@ export const DEFAULT_OPERATIONS: OperationsConfig = {
   tokenMaxAgeSeconds: 12 * 3600,
   metricsToken: undefined,
   logLevel: "info",
-  viewerCacheSeconds: 10,
+  viewerCacheSeconds: 60,
 };
 
 export class ConfigError extends Error {
