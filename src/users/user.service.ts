@@ -31,6 +31,8 @@ export class UserService {
   /** Every request and every socket upgrade reads its viewer through here, batched per event-loop turn. */
   private readonly viewers: ViewerLoader;
   private readonly cachedViewers: ViewerCache;
+  /** Role changes this instance published and waits to receive back from the bus, by user. */
+  private readonly awaitingEcho = new Map<string, Set<() => void>>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -46,7 +48,10 @@ export class UserService {
   /** Keeps the viewer cache in step with role changes made by any instance; before the first request. */
   async start(): Promise<void> {
     await this.bus.watch("USER_ROLES_CHANGED", {
-      event: ({ userId }) => this.cachedViewers.forget(userId),
+      event: ({ userId }) => {
+        this.cachedViewers.forget(userId);
+        for (const echoed of this.awaitingEcho.get(userId) ?? []) echoed();
+      },
       gap: (open) => (open ? this.cachedViewers.suspend() : this.cachedViewers.resume()),
     });
   }
@@ -57,6 +62,28 @@ export class UserService {
    */
   async loadViewer(userId: string): Promise<Viewer | undefined> {
     return this.cachedViewers.get(userId);
+  }
+
+  /**
+   * Drops this instance's copy, publishes the change and waits until it comes back through the bus. Redis writes
+   * a message to every subscribed instance in the same pass, so once this instance has it, the others' copies are
+   * on their way out before the change is answered and anyone can make the next request.
+   */
+  private async announceRoleChange(userId: string): Promise<void> {
+    this.cachedViewers.forget(userId);
+    let timer: NodeJS.Timeout | undefined;
+    let echoed!: () => void;
+    const echo = new Promise<void>((resolve) => (echoed = resolve));
+    const waiting = this.awaitingEcho.get(userId) ?? this.awaitingEcho.set(userId, new Set()).get(userId)!;
+    waiting.add(echoed);
+    try {
+      await this.bus.publish("USER_ROLES_CHANGED", { userId });
+      await Promise.race([echo, new Promise<void>((resolve) => (timer = setTimeout(resolve, ECHO_WAIT_MS)))]);
+    } finally {
+      clearTimeout(timer);
+      waiting.delete(echoed);
+      if (waiting.size === 0) this.awaitingEcho.delete(userId);
+    }
   }
 
   async findById(id: string): Promise<UserEntity | null> {
@@ -158,15 +185,14 @@ export class UserService {
         },
         requestId,
       });
-      uow.afterCommit(() => {
-        this.cachedViewers.forget(userId);
-        // Awaited, so the change is answered only once Redis has handed it to the other instances.
-        return this.bus.publish("USER_ROLES_CHANGED", { userId });
-      });
+      uow.afterCommit(() => this.announceRoleChange(userId));
       return user;
     });
   }
 }
+
+/** The longest a role change waits to come back from the bus before it is answered anyway (the bus is down). */
+const ECHO_WAIT_MS = 1000;
 
 function normalizeRoles(roles: Role[]): Role[] {
   for (const role of roles) if (!ALL_ROLES.includes(role)) throw badInput(`unknown role ${role}`, "roles");
