@@ -1,6 +1,6 @@
 import type { Role } from "./role";
 
-/** Who is making a request, with the roles read from the database for this request. */
+/** Who is making a request, with the roles they hold now (read from the database, or its copy a role change would have dropped). */
 export interface Viewer {
   userId: string;
   email: string;

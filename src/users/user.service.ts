@@ -28,7 +28,7 @@ export interface UserServiceOptions {
 }
 
 export class UserService {
-  /** Every request and every socket upgrade reads its viewer through here, batched per event-loop turn. */
+  /** The database reads behind `cachedViewers` (and `viewerByReference`), batched per event-loop turn. */
   private readonly viewers: ViewerLoader;
   private readonly cachedViewers: ViewerCache;
   /** Role changes this instance published and waits to receive back from the bus, by user. */
