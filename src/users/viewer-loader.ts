@@ -12,8 +12,8 @@ interface Waiting {
 }
 
 /**
- * Reads viewers (the user and the roles they hold now) for the requests and sockets the cache cannot answer, batched: the lookups
- * asked for while one event-loop turn's I/O is handled go to the database as ONE query. Under load that is one
+ * Reads viewers (the user and the roles they hold now) for the requests and sockets the cache cannot answer,
+ * batched: the lookups asked for while one event-loop turn's I/O is handled go to the database as ONE query. Under load that is one
  * round trip for many requests instead of one each; alone, a request waits only for the end of its turn.
  * It keeps nothing itself: `ViewerCache` keeps what it read, and role changes drop that (see UserService).
  */
