@@ -269,6 +269,7 @@ export async function closeServices(services: Services): Promise<void> {
   await services.sessions.closeAll();
   await services.mediaWorkers.close();
   await services.presence?.stop();
+  services.users.stop();
   await services.bus.close();
   await services.audit.close();
   await services.transactions.close();

@@ -1,7 +1,7 @@
 /**
  * Viewers (a user and their roles) are cached between requests; a role change still applies to the user's next
- * request, on the instance that made it and on the others of a fleet (through Redis), and an instance whose
- * Redis link drops caches nothing until it is back. Roles edited by hand in the database, which nothing
+ * request, on the instance that made it and on the others of a fleet (through Redis), even when its first publish
+ * fails, and an instance whose Redis link drops caches nothing until it is back. Roles edited by hand in the database, which nothing
  * announces, show the cache: they appear only once the user's copy is gone.
  */
 import type Redis from "ioredis";
@@ -128,5 +128,46 @@ describe("two instances on one database and Redis", () => {
       ([read, next]) => read === next,
       "B to cache again once its link is back",
     );
+  });
+});
+
+describe("a role change whose publish fails", () => {
+  // A speaks to Redis as its own ACL user, so that its PUBLISH alone can be refused while every link stays up.
+  const publisherUser = `callvault-test-${process.pid}`;
+  let a: TestApp;
+  let b: TestApp;
+  let admin: TestUser;
+  let redis: Redis;
+  beforeAll(async () => {
+    redis = await connectTestRedis();
+    await redis.call("ACL", "SETUSER", publisherUser, "on", "nopass", "~*", "&*", "+@all");
+    const url = new URL(TEST_REDIS_URL);
+    url.username = publisherUser;
+    url.password = "unused";
+    a = await startTestApp({ redisUrl: url.toString(), operations: LONG_TTL });
+    b = await startTestApp({ redisUrl: TEST_REDIS_URL, operations: LONG_TTL, shareDatabaseWith: a });
+    admin = await a.user([Role.ADMINISTRATOR], "admin");
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    await redis?.call("ACL", "DELUSER", publisherUser);
+    redis?.disconnect();
+  });
+
+  it("is published again until the bus takes it, so other instances drop the copy they hold", async () => {
+    const user = await a.user([Role.COMPLIANCE_ADMINISTRATOR], "revoked-while-refused");
+    expect(await auditLogAnswer(b, user)).toBe("OK");
+
+    await redis.call("ACL", "SETUSER", publisherUser, "-publish");
+    try {
+      // Committed and answered; B never heard of it, so its copy still holds the old role.
+      await assignRoles(a, admin, user.id, [Role.AGENT]);
+      expect(await auditLogAnswer(a, user)).toBe("FORBIDDEN");
+      expect(await auditLogAnswer(b, user)).toBe("OK");
+    } finally {
+      await redis.call("ACL", "SETUSER", publisherUser, "+publish");
+    }
+    await until(() => auditLogAnswer(b, user), (answer) => answer === "FORBIDDEN", "B to drop its copy once A's publish went through");
   });
 });

@@ -33,6 +33,10 @@ export class UserService {
   private readonly cachedViewers: ViewerCache;
   /** Role changes this instance published and waits to receive back from the bus, by user. */
   private readonly awaitingEcho = new Map<string, Set<() => void>>();
+  /** Role changes whose publish failed, published again until it goes through: by user, the next try and until when. */
+  private readonly republishing = new Map<string, { timer: NodeJS.Timeout; untilMs: number }>();
+  private readonly viewerCacheMs: number;
+  private stopped = false;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -42,6 +46,7 @@ export class UserService {
     options: UserServiceOptions,
   ) {
     this.viewers = new ViewerLoader(dataSource);
+    this.viewerCacheMs = options.viewerCacheMs;
     this.cachedViewers = new ViewerCache((userId) => this.viewers.load(userId), { ttlMs: options.viewerCacheMs });
   }
 
@@ -54,6 +59,13 @@ export class UserService {
       },
       gap: (open) => (open ? this.cachedViewers.suspend() : this.cachedViewers.resume()),
     });
+  }
+
+  /** Before the bus closes: role changes still being published again are given up. */
+  stop(): void {
+    this.stopped = true;
+    for (const { timer } of this.republishing.values()) clearTimeout(timer);
+    this.republishing.clear();
   }
 
   /**
@@ -77,13 +89,34 @@ export class UserService {
     const waiting = this.awaitingEcho.get(userId) ?? this.awaitingEcho.set(userId, new Set()).get(userId)!;
     waiting.add(echoed);
     try {
-      await this.bus.publish("USER_ROLES_CHANGED", { userId });
+      await this.bus.publish("USER_ROLES_CHANGED", { userId }).catch((error) => {
+        // The other instances may still hold a copy read before the change: told as soon as the bus takes it.
+        this.republish(userId, Date.now() + this.viewerCacheMs, FIRST_REPUBLISH_MS);
+        throw error;
+      });
       await Promise.race([echo, new Promise<void>((resolve) => (timer = setTimeout(resolve, ECHO_WAIT_MS)))]);
     } finally {
       clearTimeout(timer);
       waiting.delete(echoed);
       if (waiting.size === 0) this.awaitingEcho.delete(userId);
     }
+  }
+
+  /**
+   * Publishes a role change again, backing off, until the bus takes it or `untilMs`: by then every copy read
+   * before the change has aged out (VIEWER_CACHE_SECONDS), so the event has nothing left to correct.
+   */
+  private republish(userId: string, untilMs: number, delayMs: number): void {
+    const pending = this.republishing.get(userId);
+    if (pending) clearTimeout(pending.timer);
+    const until = Math.max(untilMs, pending?.untilMs ?? 0);
+    if (this.stopped || Date.now() >= until) return void this.republishing.delete(userId);
+    const timer = setTimeout(() => {
+      this.republishing.delete(userId);
+      this.bus.publish("USER_ROLES_CHANGED", { userId }).catch(() => this.republish(userId, until, Math.min(delayMs * 2, MAX_REPUBLISH_MS)));
+    }, delayMs);
+    timer.unref();
+    this.republishing.set(userId, { timer, untilMs: until });
   }
 
   async findById(id: string): Promise<UserEntity | null> {
@@ -193,6 +226,9 @@ export class UserService {
 
 /** The longest a role change waits to come back from the bus before it is answered anyway (the bus is down). */
 const ECHO_WAIT_MS = 1000;
+/** A failed role-change publish is tried again after this, then twice as long each time up to MAX_REPUBLISH_MS. */
+const FIRST_REPUBLISH_MS = 250;
+const MAX_REPUBLISH_MS = 5000;
 
 function normalizeRoles(roles: Role[]): Role[] {
   for (const role of roles) if (!ALL_ROLES.includes(role)) throw badInput(`unknown role ${role}`, "roles");
