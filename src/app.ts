@@ -4,6 +4,7 @@ import { DataSource, LessThan } from "typeorm";
 import { WebSocket, WebSocketServer } from "ws";
 import { AuditCheckpointResolver } from "./audit/audit-checkpoint.resolver";
 import { AuditCheckpointService } from "./audit/audit-checkpoint.service";
+import { AuditChainWalker } from "./audit/audit-chain-walker";
 import { AuditCheckpointSigner } from "./audit/audit-checkpoint-signer";
 import { mountAuditExportRoute } from "./audit/audit-export.route";
 import { AuditResolver } from "./audit/audit.resolver";
@@ -248,6 +249,7 @@ export async function createServices(config: Config, options: Pick<AppOptions, "
         config.compliance.auditCheckpointKey
           ? AuditCheckpointSigner.fromSeed(Buffer.from(config.compliance.auditCheckpointKey, "base64"))
           : AuditCheckpointSigner.fromSeed(media.deriveSecret("audit-checkpoint-ed25519")),
+        new AuditChainWalker(config.database),
       ),
       retention: new RetentionService(dataSource, transactions, audit, deletion, config.compliance.retentionBatchSize),
       reports: new ComplianceReportService(dataSource, audit, users, {

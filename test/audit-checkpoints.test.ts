@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { AuditCheckpointSigner, verifyCheckpointSignature } from "../src/audit/audit-checkpoint-signer";
+import { AuditChainBrokenError } from "../src/audit/audit-checkpoint.service";
 import { AuditExportVerifier } from "../src/audit/audit-export-verifier";
 import { buildCli, runCli } from "./support/cli-build";
 import { gql } from "./support/graphql-client";
@@ -166,6 +167,31 @@ describe("the NDJSON export", () => {
     const cut = body.trim().split("\n").slice(0, -2).join("\n");
     expect(verifyOffline(cut, t.app.services.auditCheckpoints.signer.publicKeyRaw)).toMatchObject({ valid: false });
     expect(verifyOffline(body, AuditCheckpointSigner.fromSeed(Buffer.alloc(32, 3)).publicKeyRaw).valid).toBe(false);
+  });
+});
+
+describe("an entry edited between checkpoints", () => {
+  it("stops the next checkpoint at that entry: the walk since the last one (on its own thread) re-hashes every entry", async () => {
+    await audited(2);
+    const previous = (await t.app.services.auditCheckpoints.checkpoint())!;
+    await audited(5);
+    // Chained by the sequencer once committed: the head waits for it.
+    expect((await t.app.services.audit.head()).position).toBeGreaterThanOrEqual(previous.position + 5);
+    const edited = previous.position + 3;
+    const [row] = await t.app.services.dataSource.query(`SELECT details FROM audit_entries WHERE position = ${edited}`);
+    await t.app.services.dataSource.query(`UPDATE audit_entries SET details = '{"name":"edited"}' WHERE position = ${edited}`);
+    try {
+      const refused = await t.app.services.auditCheckpoints.checkpoint().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(refused).toBeInstanceOf(AuditChainBrokenError);
+      expect((refused as AuditChainBrokenError).position).toBe(edited);
+      expect((await t.app.services.auditCheckpoints.latest())!.position).toBe(previous.position);
+    } finally {
+      await t.app.services.dataSource.query(`UPDATE audit_entries SET details = ? WHERE position = ${edited}`, [row.details]);
+    }
+    expect((await t.app.services.auditCheckpoints.checkpoint())!.position).toBeGreaterThan(previous.position);
   });
 });
 

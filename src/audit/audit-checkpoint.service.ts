@@ -1,13 +1,11 @@
 import type { QueryDeepPartialEntity } from "typeorm/query-builder/QueryPartialEntity";
 import { DataSource, IsNull, LessThan, Not } from "typeorm";
-import { isMysql } from "../database/data-source";
 import { isUniqueViolation } from "../database/errors";
-import { dataSourceSql, forDialect } from "../database/raw-sql";
-import { fromStoredEntry, StoredAuditRow } from "./audit-row";
+import { AuditChainWalker } from "./audit-chain-walker";
 import { AuditCheckpointEntity } from "./audit-checkpoint.entity";
 import { AuditCheckpointSigner } from "./audit-checkpoint-signer";
 import { AuditEntryEntity } from "./audit-entry.entity";
-import { GENESIS_HASH, hashAuditEntry } from "./audit-hash";
+import { GENESIS_HASH } from "./audit-hash";
 import type { AuditService, AuditVerification, ChainedAuditEntry } from "./audit.service";
 
 export interface CheckpointPage {
@@ -24,21 +22,12 @@ export interface CheckpointCheck {
   checkpointVerified: boolean | null;
 }
 
-const WALK_SQL = `SELECT * FROM "audit_entries" WHERE "position" >= ? ORDER BY "position" LIMIT ?`;
-
 export class AuditChainBrokenError extends Error {
   constructor(readonly position: number) {
     super(`the audit chain does not verify at position ${position}; no checkpoint was signed`);
     this.name = "AuditChainBrokenError";
   }
 }
-
-/**
- * Entries verified per read. The walk runs inside a serving instance: each batch is read with hand-written SQL
- * (no entity hydration) and checked in a few milliseconds of CPU, and the walk yields to the event loop after
- * each, so a long walk (the first checkpoint after a busy start) never holds requests back for long.
- */
-const WALK_BATCH = 200;
 
 /**
  * Periodic signed checkpoints of the chain's head. Each checkpoint is signed only after the entries since the
@@ -50,6 +39,8 @@ export class AuditCheckpointService {
     private readonly dataSource: DataSource,
     private readonly audit: Pick<AuditService, "head">,
     readonly signer: AuditCheckpointSigner,
+    /** Re-verifies the entries since the previous checkpoint off the event loop. */
+    private readonly walker: AuditChainWalker,
   ) {}
 
   /** Signs the current head if it moved since the last checkpoint; null when there is nothing new. Safe on many instances at once. */
@@ -106,27 +97,12 @@ export class AuditCheckpointService {
   }
 
   private async assertChainBetween(from: AuditCheckpointEntity | null, toPosition: number): Promise<void> {
-    const repo = this.dataSource.getRepository(AuditEntryEntity);
-    let expected = (from?.position ?? 0) + 1;
-    let prevHash = from?.hash ?? GENESIS_HASH;
     if (from) {
-      const anchor = await repo.findOne({ where: { position: from.position } });
+      const anchor = await this.dataSource.getRepository(AuditEntryEntity).findOne({ where: { position: from.position } });
       if (!anchor || anchor.hash !== from.hash) throw new AuditChainBrokenError(from.position);
     }
-    const sql = forDialect(WALK_SQL, isMysql(this.dataSource));
-    while (expected <= toPosition) {
-      const rows = (await dataSourceSql(this.dataSource, sql, [expected, WALK_BATCH])).records as StoredAuditRow[];
-      if (rows.length === 0) throw new AuditChainBrokenError(expected);
-      for (const row of rows) {
-        const position = Number(row.position);
-        if (position > toPosition) return;
-        const entry = { ...fromStoredEntry(row), position, prevHash: String(row.prevHash) };
-        if (position !== expected || entry.prevHash !== prevHash || hashAuditEntry(entry) !== row.hash) throw new AuditChainBrokenError(expected);
-        prevHash = String(row.hash);
-        expected++;
-      }
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    const brokenAt = await this.walker.walk({ expected: (from?.position ?? 0) + 1, prevHash: from?.hash ?? GENESIS_HASH }, toPosition);
+    if (brokenAt !== null) throw new AuditChainBrokenError(brokenAt);
   }
 }
 
