@@ -39,6 +39,33 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, wha
   }
 }
 
+interface TwoInstances {
+  a: TestApp;
+  b: TestApp;
+  admin: TestUser;
+  /** The tests' own connection to the instances' Redis. */
+  redis: Redis;
+}
+
+/** A and B on one database and Redis for the enclosing describe block; A may speak to Redis as another user. */
+function useTwoInstances(options: { redisUrlOfA?: () => string; before?: (redis: Redis) => Promise<unknown>; after?: (redis: Redis) => Promise<unknown> } = {}): TwoInstances {
+  const fleet = {} as TwoInstances;
+  beforeAll(async () => {
+    fleet.redis = await connectTestRedis();
+    await options.before?.(fleet.redis);
+    fleet.a = await startTestApp({ redisUrl: options.redisUrlOfA?.() ?? TEST_REDIS_URL, operations: LONG_TTL });
+    fleet.b = await startTestApp({ redisUrl: TEST_REDIS_URL, operations: LONG_TTL, shareDatabaseWith: fleet.a });
+    fleet.admin = await fleet.a.user([Role.ADMINISTRATOR], "admin");
+  });
+  afterAll(async () => {
+    await fleet.b?.close();
+    await fleet.a?.close();
+    if (fleet.redis) await options.after?.(fleet.redis);
+    fleet.redis?.disconnect();
+  });
+  return fleet;
+}
+
 describe("one instance", () => {
   let t: TestApp;
   let admin: TestUser;
@@ -74,23 +101,10 @@ describe("one instance", () => {
 });
 
 describe("two instances on one database and Redis", () => {
-  let a: TestApp;
-  let b: TestApp;
-  let admin: TestUser;
-  let redis: Redis;
-  beforeAll(async () => {
-    redis = await connectTestRedis();
-    a = await startTestApp({ redisUrl: TEST_REDIS_URL, operations: LONG_TTL });
-    b = await startTestApp({ redisUrl: TEST_REDIS_URL, operations: LONG_TTL, shareDatabaseWith: a });
-    admin = await a.user([Role.ADMINISTRATOR], "admin");
-  });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-    redis?.disconnect();
-  });
+  const fleet = useTwoInstances();
 
   it("applies a role change made on one instance to the user's next request on the other", async () => {
+    const { a, b, admin } = fleet;
     const user = await a.user([Role.AGENT], "fleet-user");
     // Granted and revoked again and again, each answer read on B right after A answered the change: a change
     // that reached B only after the next request would show in one of the rounds.
@@ -104,6 +118,7 @@ describe("two instances on one database and Redis", () => {
   });
 
   it("caches nothing while an instance's Redis link is down, and caches again once it is back", async () => {
+    const { a, b, redis } = fleet;
     const user = await a.user([Role.AGENT], "gap-user");
     expect(await auditLogAnswer(b, user)).toBe("FORBIDDEN");
     await setRolesByHand(b, user.id, [Role.COMPLIANCE_ADMINISTRATOR]);
@@ -134,28 +149,19 @@ describe("two instances on one database and Redis", () => {
 describe("a role change whose publish fails", () => {
   // A speaks to Redis as its own ACL user, so that its PUBLISH alone can be refused while every link stays up.
   const publisherUser = `callvault-test-${process.pid}`;
-  let a: TestApp;
-  let b: TestApp;
-  let admin: TestUser;
-  let redis: Redis;
-  beforeAll(async () => {
-    redis = await connectTestRedis();
-    await redis.call("ACL", "SETUSER", publisherUser, "on", "nopass", "~*", "&*", "+@all");
-    const url = new URL(TEST_REDIS_URL);
-    url.username = publisherUser;
-    url.password = "unused";
-    a = await startTestApp({ redisUrl: url.toString(), operations: LONG_TTL });
-    b = await startTestApp({ redisUrl: TEST_REDIS_URL, operations: LONG_TTL, shareDatabaseWith: a });
-    admin = await a.user([Role.ADMINISTRATOR], "admin");
-  });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-    await redis?.call("ACL", "DELUSER", publisherUser);
-    redis?.disconnect();
+  const fleet = useTwoInstances({
+    redisUrlOfA: () => {
+      const url = new URL(TEST_REDIS_URL);
+      url.username = publisherUser;
+      url.password = "unused";
+      return url.toString();
+    },
+    before: (redis) => redis.call("ACL", "SETUSER", publisherUser, "on", "nopass", "~*", "&*", "+@all"),
+    after: (redis) => redis.call("ACL", "DELUSER", publisherUser),
   });
 
   it("is published again until the bus takes it, so other instances drop the copy they hold", async () => {
+    const { a, b, admin, redis } = fleet;
     const user = await a.user([Role.COMPLIANCE_ADMINISTRATOR], "revoked-while-refused");
     expect(await auditLogAnswer(b, user)).toBe("OK");
 
