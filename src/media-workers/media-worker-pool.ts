@@ -1,6 +1,5 @@
-import fs from "node:fs";
-import path from "node:path";
 import { Worker } from "node:worker_threads";
+import { workerScript } from "../common/worker-script";
 import type { MediaFrame } from "../media/media-frame";
 import { Mp3EncoderKind, mp3EncoderKind, Mp3Summary } from "../media/mp3-encoder";
 import type { PauseBehavior, PauseOutcome, PauseSpan } from "../media/pause-cutter";
@@ -16,8 +15,6 @@ import { COUNT_FIELDS, ControlCommand, FrameRejection, PipelineBatch, PipelineRe
  */
 const FLUSH_INTERVAL_MS = 40;
 const NO_REJECTIONS: readonly FrameRejection[] = [];
-
-const SOURCE_LOADER = path.join(__dirname, "load-ts-worker.cjs");
 
 /** What a call's pipeline tells the session that feeds it, as its worker gets to it. */
 export interface PipelineListener {
@@ -63,7 +60,7 @@ export class MediaWorkerPool {
   constructor(private readonly options: MediaWorkerPoolOptions) {
     if (!Number.isInteger(options.size) || options.size < 1) throw new Error(`a media worker pool needs at least one worker (got ${options.size})`);
     this.slots = new Array(options.size).fill(undefined);
-    this.script = workerScript();
+    this.script = workerScript(PIPELINE_WORKER_FILE);
   }
 
   get size(): number {
@@ -278,9 +275,3 @@ class PoolWorker {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-/** The compiled worker in a build; in a source run (tests under ts-jest), the TypeScript entry through a transpiling loader. */
-function workerScript(): { file: string; entry?: string } {
-  if (!PIPELINE_WORKER_FILE.endsWith(".ts")) return { file: PIPELINE_WORKER_FILE };
-  if (!fs.existsSync(SOURCE_LOADER)) throw new Error(`the loader ${SOURCE_LOADER} for running the media worker from source is missing`);
-  return { file: SOURCE_LOADER, entry: PIPELINE_WORKER_FILE };
-}
