@@ -10,7 +10,7 @@
  *      the same load show what HTTP + GraphQL and the deliveries alone allow on this machine;
  *  (d) pairs/s of one running server while idle watchers arrive (none, 1,000, 5,000, none again after they left).
  * Options (env): BENCH_DB=sqlite|mysql://root@127.0.0.1:3306 (default sqlite), BENCH_QUICK=1 (fewer events),
- * BENCH_ONLY=a,b,c,d, BENCH_PROFILE_DIR=dir (a V8 CPU profile of each server's measured windows in (a), (c) and (d)), BENCH_SETTLE=0 (MariaDB: do not
+ * BENCH_ONLY=a,b,c,d (or broadcast / selective: one half of (a)), BENCH_PROFILE_DIR=dir (a V8 CPU profile of each server's measured windows in (a), (c) and (d)), BENCH_SETTLE=0 (MariaDB: do not
  * flush InnoDB's dirty pages before each measurement; see control-plane/innodb.ts).
  */
 import { ChildProcess, fork, spawn } from "node:child_process";
@@ -154,12 +154,24 @@ async function selective(server: Server, agents: Agents, events: number, concurr
   // ones (the JIT), both servers alike. Counted back from the last agent, so that at 5,000 the measured toggles
   // meet agents never touched (at 1,000 it goes round them twice).
   await toggles(SELECTIVE_WARM_UP, watching - Math.min(SELECTIVE_WARM_UP, watching));
-  const cpu0 = await server.cpuMs();
+  const before = await server.usage();
+  const database = databaseCpu();
+  const generatorBefore = process.cpuUsage();
   const started = performance.now();
   await toggles(events, 0);
   const elapsed = (performance.now() - started) / 1000;
-  const cpu = (await server.cpuMs()) - cpu0;
+  const generator = process.cpuUsage(generatorBefore);
+  const databaseMs = database();
+  const after = await server.usage();
+  const cpu = after.cpuMs - before.cpuMs;
   subs.close();
+  const groups = (after.counters.groups ?? 0) - (before.counters.groups ?? 0);
+  const perToggle = (ms: number) => fmt((ms * 1000) / events);
+  log(
+    `${server.name} selective, ${watching} agents: ${fmt(events / elapsed)}/s; CPU per toggle: server ${perToggle(cpu)} + generator ${perToggle((generator.user + generator.system) / 1000)}` +
+      (databaseMs === undefined ? "" : ` + database ${perToggle(databaseMs)}`) +
+      ` µs${groups > 0 ? `; ${fmt(((after.counters.units ?? 0) - (before.counters.units ?? 0)) / groups, 1)} units per group commit, per unit ${fmt(((after.counters.waitUs ?? 0) - (before.counters.waitUs ?? 0)) / ((after.counters.units ?? 0) - (before.counters.units ?? 0)))} µs queued, ${fmt(((after.counters.queryUs ?? 0) - (before.counters.queryUs ?? 0)) / ((after.counters.units ?? 0) - (before.counters.units ?? 0)))} µs in its group's query` : ""}`,
+  );
   return { deliveriesPerSecond: events / elapsed, serverCpuUsPerDelivery: (cpu * 1000) / events };
 }
 
@@ -340,9 +352,9 @@ const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFracti
 async function main() {
   const repeats = QUICK ? 1 : 2;
   console.log(`control-plane bench: database ${DB.startsWith("mysql") ? "MariaDB/MySQL" : "SQLite (embedded)"}, ${repeats} interleaved repeat(s) of (a), ${QUICK ? 1 : repeats + 1} of (c); servers and the raw driver run with \`node ${SERVICE_NODE_FLAGS.join(" ") || "(no flags)"}\` as \`npm start\`\n`);
-  if (ONLY.has("a")) {
+  if (ONLY.has("a") || ONLY.has("broadcast") || ONLY.has("selective")) {
     const rows: string[] = [];
-    for (const sockets of QUICK ? [1000] : [1000, 5000]) {
+    for (const sockets of ONLY.has("a") || ONLY.has("broadcast") ? (QUICK ? [1000] : [1000, 5000]) : []) {
       const results: Record<string, { dps: number[]; p99: number[]; cpu: number[] }> = { callvault: { dps: [], p99: [], cpu: [] }, bare: { dps: [], p99: [], cpu: [] } };
       for (let r = 0; r < repeats; r++) {
         for (const [name, script] of [["callvault", "callvault-server.js"], ["bare", "reference-server.js"]] as const) {
@@ -360,7 +372,7 @@ async function main() {
       const b = results.bare;
       rows.push(`| broadcast, ${fmt(sockets)} sockets on one recording | ${fmt(median(c.dps))}/s, p99 ${fmt(median(c.p99))} ms, ${fmt(median(c.cpu), 1)} µs CPU/delivery | ${fmt(median(b.dps))}/s, p99 ${fmt(median(b.p99))} ms, ${fmt(median(b.cpu), 1)} µs | ${fmt(median(c.dps) / median(b.dps), 2)} |`);
     }
-    for (const sockets of QUICK ? [AGENTS] : [AGENTS, 5000]) {
+    for (const sockets of ONLY.has("a") || ONLY.has("selective") ? (QUICK ? [AGENTS] : [AGENTS, 5000]) : []) {
       const sel: Record<string, { dps: number[]; cpu: number[] }> = { callvault: { dps: [], cpu: [] }, bare: { dps: [], cpu: [] } };
       for (let r = 0; r < repeats; r++) {
         for (const [name, script] of [["callvault", "callvault-server.js"], ["bare", "reference-server.js"]] as const) {

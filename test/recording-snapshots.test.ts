@@ -1,6 +1,8 @@
+import { createConnection } from "mysql2/promise";
 import { IsNull } from "typeorm";
 import { AuditEntryEntity } from "../src/audit/audit-entry.entity";
 import { Role } from "../src/auth/role";
+import { groupCommitStats } from "../src/database/raw-sql";
 import { PauseHoldEntity } from "../src/recordings/pause-hold.entity";
 import { PauseIntervalEntity } from "../src/recordings/pause-interval.entity";
 import { RecordingControlService } from "../src/recordings/recording-control.service";
@@ -11,6 +13,8 @@ import { RecordingEntity } from "../src/recordings/recording.entity";
 import { gql } from "./support/graphql-client";
 import { PAUSE, RESUME, Scenario, startCall, startScenarioApp } from "./support/scenario";
 import { TestApp } from "./support/test-app";
+
+const mysqlOnly = process.env.TEST_DATABASE === "sqlite" ? it.skip : it;
 
 let t: TestApp;
 let s: Scenario;
@@ -89,6 +93,43 @@ describe("pause and resume decided on this instance's last committed snapshot", 
     expect({ open: await openIntervals(recordingId), holds: await activeHolds(recordingId) }).toEqual({ open: 1, holds: 2 });
     // The stale attempt wrote nothing: exactly one more audit entry, the hold that was added.
     expect(await audited(recordingId)).toBe(before + 1);
+  });
+
+  mysqlOnly("a pause whose recording another transaction holds locked fails alone and at once: the pause committed with it does not wait", async () => {
+    const other = await t.user([Role.AGENT], "snapshot-nowait-other");
+    const locked = await liveCall();
+    const free = await startCall(t, s, other);
+    calls.push(free.callId);
+    const { control, dataSource } = t.app.services;
+    const pause = (agent: typeof other) => control.pause(agent.viewer, "t", { target: { agentRef: agent.id }, requestedAt: new Date(), source: ControlSource.AGENT_UI });
+    const resume = (agent: typeof other) => control.resume(agent.viewer, "t", { target: { agentRef: agent.id }, force: false, source: ControlSource.AGENT_UI });
+    // Both snapshots cached by a first pause and resume.
+    for (const agent of [s.agent, other]) await pause(agent).then(() => resume(agent));
+
+    const holder = await createConnection(t.database.config.kind === "mysql" ? t.database.config.url : "");
+    try {
+      await holder.query("START TRANSACTION");
+      await holder.query("SELECT 1 FROM recordings WHERE id = ? FOR UPDATE", [locked.recordingId]);
+      const before = { ...groupCommitStats(dataSource)! };
+      let lockedDone = false;
+      // Started in the same turn: their writes go out in one group commit.
+      const lockedPause = pause(s.agent).finally(() => (lockedDone = true));
+      const freePause = pause(other);
+      let timer: NodeJS.Timeout | undefined;
+      const answer = await Promise.race([freePause, new Promise<"waiting">((resolve) => (timer = setTimeout(() => resolve("waiting"), 5000)))]);
+      clearTimeout(timer);
+      expect(answer).toMatchObject({ recording: { state: "PAUSED", sequence: 4 } });
+      const after = groupCommitStats(dataSource)!;
+      // One group of both, sent a second time without the one that gave up.
+      expect([after.groups - before.groups, after.units - before.units, after.roundTrips - before.roundTrips]).toEqual([1, 2, 2]);
+      // That one went on to the locked path, which waits for the row like any locked write.
+      expect(lockedDone).toBe(false);
+      await holder.query("COMMIT");
+      expect(await lockedPause).toMatchObject({ recording: { state: "PAUSED", sequence: 4 } });
+      expect(await openIntervals(locked.recordingId)).toBe(1);
+    } finally {
+      await holder.end();
+    }
   });
 
   it("a call ended elsewhere: the snapshot's resume matches no row, and the locked path refuses with RECORDING_NOT_LIVE", async () => {

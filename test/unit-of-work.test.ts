@@ -3,7 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { DataSource } from "typeorm";
 import { openDataSource } from "../src/database/data-source";
-import { isUniqueViolation } from "../src/database/errors";
+import { createConnection } from "mysql2/promise";
+import { isLockNotAvailable, isUniqueViolation } from "../src/database/errors";
 import { forDialect, groupCommitStats } from "../src/database/raw-sql";
 import { runMigrationsExclusively } from "../src/database/run-migrations";
 import { SqliteWalSync } from "../src/database/sqlite-wal-sync";
@@ -135,6 +136,53 @@ describe("units committed together (group commit)", () => {
       expect([after.groups - before.groups, after.units - before.units, after.roundTrips - before.roundTrips]).toEqual([1, 1, 1]);
     }
   });
+});
+
+describe("a statement that must not wait for a row lock (MariaDB and MySQL)", () => {
+  const mysqlOnly = process.env.TEST_DATABASE === "sqlite" ? it.skip : it;
+
+  // MariaDB gives up in the statement itself; MySQL's way (a NOWAIT claim first) runs here too, on a data source of flavor "mysql".
+  for (const flavor of ["mariadb", "mysql"] as const) {
+    mysqlOnly(`${flavor}: fails its unit at once, and the unit sent with it commits`, async () => {
+      if (database.config.kind !== "mysql") return;
+      const source = flavor === "mariadb" ? dataSource : await openDataSource({ ...database.config, flavor });
+      const runner = flavor === "mariadb" ? transactions : new TransactionRunner(source);
+      const name = `nowait-${flavor}`;
+      await runner.run((uow) => uow.sqlBatch([insertLease(uow, name)], { commit: true }));
+      const holder = await createConnection(database.config.url);
+      try {
+        await holder.query("START TRANSACTION");
+        await holder.query("SELECT 1 FROM leases WHERE name = ? FOR UPDATE", [name]);
+        const started = performance.now();
+        const [blocked, free] = await Promise.allSettled([
+          runner.run((uow) =>
+            uow.sqlBatch(
+              [
+                insertLease(uow, `${name}-blocked-insert`),
+                {
+                  text: q(uow, `UPDATE "leases" SET "holderId" = 'blocked' WHERE "name" = ?`),
+                  values: [name],
+                  mustChangeOneRow: () => new ConcurrentModificationError(`lease ${name}`),
+                  noWait: { claim: { text: q(uow, `SELECT 1 FROM "leases" WHERE "name" = ? FOR UPDATE NOWAIT`), values: [name] } },
+                },
+              ],
+              { commit: true },
+            ),
+          ),
+          runner.run((uow) => uow.sqlBatch([insertLease(uow, `${name}-free`)], { commit: true })),
+        ]);
+        // Retried as a lock timeout like any other, each attempt refused at once: far below innodb_lock_wait_timeout.
+        expect(performance.now() - started).toBeLessThan(5000);
+        expect(blocked.status === "rejected" && isLockNotAvailable(blocked.reason)).toBe(true);
+        expect(free.status).toBe("fulfilled");
+        expect([await leaseCount(`${name}-blocked-insert`), await leaseCount(`${name}-free`)]).toEqual([0, 1]);
+      } finally {
+        await holder.query("ROLLBACK");
+        await holder.end();
+        if (source !== dataSource) await source.destroy();
+      }
+    });
+  }
 });
 
 describe("SQLite group commit", () => {

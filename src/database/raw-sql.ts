@@ -69,6 +69,13 @@ export interface SqlStatement {
    * holds even when COMMIT travels in the same batch.
    */
   mustChangeOneRow?: () => Error;
+  /**
+   * The statement must not wait for a row lock another transaction holds: it fails at once instead, with a lock
+   * wait timeout (`isLockNotAvailable`). On MariaDB the statement itself gives up (SET STATEMENT
+   * innodb_lock_wait_timeout = 0 FOR …); MySQL's timeout cannot go below one second, so there `claim` (a
+   * SELECT … FOR UPDATE NOWAIT of the row) is sent right before it. SQLite has no row locks.
+   */
+  noWait?: { claim: SqlStatement };
 }
 
 export interface SqlBatchOptions {
@@ -118,8 +125,8 @@ export async function runnerSqlBatch(runner: QueryRunner, statements: SqlStateme
   }
   // Nothing was ever sent on this unit: nothing to commit either.
   if (statements.length === 0 && unbegun.has(runner)) return [];
-  const { texts, own } = batchTexts(statements);
-  const values = statements.flatMap((statement) => statement.values);
+  const mariadb = runner.connection.options.type === "mariadb";
+  const { texts, own, values } = batchTexts(statements, mariadb);
   const failure = (error: unknown) => batchFailure(statements, texts, values, error);
   // The unit's first statements are its last: they can be committed together with other units' (one round trip for all).
   if (options.commit && unbegun.has(runner)) {
@@ -150,19 +157,29 @@ export async function runnerSqlBatch(runner: QueryRunner, statements: SqlStateme
   return results.filter((_, i) => own[i]).map(toResult);
 }
 
-/** Each statement [; its guard]; `own` marks the statements whose results are the caller's. */
-function batchTexts(statements: SqlStatement[]): { texts: string[]; own: boolean[] } {
+/**
+ * Each statement [; its guard], a no-wait statement as MariaDB or MySQL takes it, and their values in order;
+ * `own` marks the statements whose results are the caller's.
+ */
+function batchTexts(statements: SqlStatement[], mariadb: boolean): { texts: string[]; own: boolean[]; values: unknown[] } {
   const texts: string[] = [];
   const own: boolean[] = [];
+  const values: unknown[] = [];
   for (const statement of statements) {
-    texts.push(statement.text);
+    if (statement.noWait && !mariadb) {
+      texts.push(statement.noWait.claim.text);
+      own.push(false);
+      values.push(...statement.noWait.claim.values);
+    }
+    texts.push(statement.noWait && mariadb ? `SET STATEMENT innodb_lock_wait_timeout = 0 FOR ${statement.text}` : statement.text);
     own.push(true);
+    values.push(...statement.values);
     if (statement.mustChangeOneRow) {
       texts.push(ONE_ROW_CHANGED_GUARD);
       own.push(false);
     }
   }
-  return { texts, own };
+  return { texts, own, values };
 }
 
 /** A failed batch's error: the guarded statement's own when its guard stopped the batch, else the driver's. */

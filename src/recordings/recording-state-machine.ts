@@ -12,7 +12,6 @@ import type { RecordingEventPublisher } from "./recording-events";
 import { ControlSource, HoldReleaseKind, RecordingState } from "./recording-state";
 import {
   addHold,
-  claimUnlockedRowStatement,
   closePauseInterval,
   currentPauseIntervalId,
   insertRecordingStatement,
@@ -21,6 +20,7 @@ import {
   lockRecordingOfCall,
   lockRecordingWithHolds,
   NewHold,
+  noWaitOnRecording,
   openPauseInterval,
   RecordingChanges,
   releaseHolds,
@@ -202,13 +202,13 @@ export class RecordingStateMachine {
     const lookedUpIntervalId =
       request.addHold && previousState === PAUSED && rule.to === PAUSED && !knownIntervalId ? await currentPauseIntervalId(uow, recording.id) : undefined;
 
-    // Every write of the transition, then one batch: one round trip on MySQL.
+    // Every write of the transition, then one batch: one round trip on MySQL. The conditional UPDATE goes first:
+    // nothing else is written before the row is ours and found unchanged.
     const update = updateRecordingStateStatement(uow, recording, rule.to, at, request.changes);
     const writes: SqlStatement[] = [update];
     if (speculative) {
       update.mustChangeOneRow = () => this.snapshots.stale(recording.id);
-      const claim = claimUnlockedRowStatement(uow, recording.id);
-      if (claim) writes.unshift(claim);
+      update.noWait = noWaitOnRecording(uow, recording.id);
     }
     const result: TransitionResult = { previousState, activeHolds: request.activeHolds };
     if (request.releaseHolds) writes.push(...releaseHolds(uow, request.releaseHolds.holds, request.releaseHolds.by, request.releaseHolds.kind, at));

@@ -177,12 +177,13 @@ export function updateRecordingStateStatement(uow: UnitOfWork, recording: Record
 const CLAIM_UNLOCKED = dialectCache(() => `SELECT 1 FROM "recordings" WHERE "id" = ? FOR UPDATE NOWAIT`);
 
 /**
- * MySQL: the row lock, refused at once (isLockNotAvailable) rather than waited for. A transition decided on a
- * snapshot sends it first: its commit instant was stamped before its writes went out, so it must not wait
- * behind another transaction's lock; SQLite has no row locks (its units run one at a time).
+ * MySQL/MariaDB: the recording's row lock refused at once (isLockNotAvailable) rather than waited for (see
+ * `SqlStatement.noWait`). A transition decided on a snapshot writes so: its commit instant was stamped before its
+ * writes went out, so it must not wait behind another transaction's lock, and in a group commit it would hold up
+ * every other member; SQLite has no row locks (its units run one at a time).
  */
-export function claimUnlockedRowStatement(uow: UnitOfWork, recordingId: string): SqlStatement | undefined {
-  return uow.dialect === "mysql" ? { text: CLAIM_UNLOCKED(uow), values: [recordingId] } : undefined;
+export function noWaitOnRecording(uow: UnitOfWork, recordingId: string): SqlStatement["noWait"] {
+  return uow.dialect === "mysql" ? { claim: { text: CLAIM_UNLOCKED(uow), values: [recordingId] } } : undefined;
 }
 
 const INSERT_RECORDING = dialectCache(() => `INSERT INTO "recordings" (${RECORDING_COLUMNS.map((c) => `"${c}"`).join(", ")}) VALUES (${RECORDING_COLUMNS.map(() => "?").join(", ")})`);
