@@ -131,14 +131,19 @@ async function broadcast(server: Server, agents: Agents, sockets: number, events
   return { deliveriesPerSecond: (sockets * events) / elapsed, p99Ms: percentile(latencies, 99), serverCpuUsPerDelivery: (cpu * 1000) / (sockets * events) };
 }
 
-async function selective(server: Server, agents: Agents, events: number, concurrency = 16) {
+/** Selective fan-out on one server: its agents each watching their own call, toggled by `concurrency` closed-loop clients. */
+async function selectiveLoad(server: Server, concurrency = 16) {
+  const agents = new Agents(server.target);
   const watching = server.target.agents.length;
   const subs = await Subscribers.open(server.target, watching, (i) => ({ token: server.target.agents[i].token, variables: { agentId: server.target.agents[i].id } }));
   let delivered = 0;
   subs.onChange = () => delivered++;
-  /** `count` toggles from `concurrency` closed-loop clients, client w on agents from + w, from + w + concurrency, …; resolves once every CHANGE has arrived. */
-  const toggles = async (count: number, from: number) => {
+  let next = 0;
+  /** `count` toggles, client w on agents next + w, next + w + concurrency, …; resolves once every CHANGE has arrived. */
+  const toggles = async (count: number) => {
     const expected = delivered + count;
+    const from = next;
+    next = (next + count) % watching;
     let issued = 0;
     await Promise.all(
       Array.from({ length: concurrency }, async (_, w) => {
@@ -153,26 +158,75 @@ async function selective(server: Server, agents: Agents, events: number, concurr
   // Not measured: a fresh process runs its first two or three thousand mutations in colder code than its later
   // ones (the JIT), both servers alike. Counted back from the last agent, so that at 5,000 the measured toggles
   // meet agents never touched (at 1,000 it goes round them twice).
-  await toggles(SELECTIVE_WARM_UP, watching - Math.min(SELECTIVE_WARM_UP, watching));
-  const before = await server.usage();
-  const database = databaseCpu();
-  const generatorBefore = process.cpuUsage();
-  const started = performance.now();
-  await toggles(events, 0);
-  const elapsed = (performance.now() - started) / 1000;
-  const generator = process.cpuUsage(generatorBefore);
-  const databaseMs = database();
-  const after = await server.usage();
-  const cpu = after.cpuMs - before.cpuMs;
-  subs.close();
-  const groups = (after.counters.groups ?? 0) - (before.counters.groups ?? 0);
-  const perToggle = (ms: number) => fmt((ms * 1000) / events);
-  log(
-    `${server.name} selective, ${watching} agents: ${fmt(events / elapsed)}/s; CPU per toggle: server ${perToggle(cpu)} + generator ${perToggle((generator.user + generator.system) / 1000)}` +
-      (databaseMs === undefined ? "" : ` + database ${perToggle(databaseMs)}`) +
-      ` µs${groups > 0 ? `; ${fmt(((after.counters.units ?? 0) - (before.counters.units ?? 0)) / groups, 1)} units per group commit, per unit ${fmt(((after.counters.waitUs ?? 0) - (before.counters.waitUs ?? 0)) / ((after.counters.units ?? 0) - (before.counters.units ?? 0)))} µs queued, ${fmt(((after.counters.queryUs ?? 0) - (before.counters.queryUs ?? 0)) / ((after.counters.units ?? 0) - (before.counters.units ?? 0)))} µs in its group's query` : ""}`,
-  );
-  return { deliveriesPerSecond: events / elapsed, serverCpuUsPerDelivery: (cpu * 1000) / events };
+  next = watching - Math.min(SELECTIVE_WARM_UP, watching);
+  await toggles(SELECTIVE_WARM_UP);
+  next = 0;
+  /** One measured round: elapsed seconds and each process's CPU (ms). */
+  const round = async (count: number) => {
+    const before = await server.usage();
+    const database = databaseCpu();
+    const generatorBefore = process.cpuUsage();
+    const started = performance.now();
+    await toggles(count);
+    const elapsed = (performance.now() - started) / 1000;
+    const generator = process.cpuUsage(generatorBefore);
+    const databaseMs = database();
+    const after = await server.usage();
+    return {
+      toggles: count,
+      elapsed,
+      serverMs: after.cpuMs - before.cpuMs,
+      generatorMs: (generator.user + generator.system) / 1000,
+      databaseMs,
+      groups: (after.counters.groups ?? 0) - (before.counters.groups ?? 0),
+      units: (after.counters.units ?? 0) - (before.counters.units ?? 0),
+    };
+  };
+  return { round, close: () => subs.close() };
+}
+
+type SelectiveRound = Awaited<ReturnType<Awaited<ReturnType<typeof selectiveLoad>>["round"]>>;
+
+/**
+ * Selective fan-out, callvault and the bare server side by side: both run at once (the idle one holds its
+ * sockets and does nothing), and the measured toggles are taken in alternating rounds, ABBA, each round after
+ * InnoDB settled. This VM's speed drifts by a third within a minute; measured one after the other, the two
+ * servers met different machines, and the ratio swung with them. Returns each server's totals over its rounds.
+ */
+async function selectivePair(sockets: number, events: number, rounds: number) {
+  const servers: Server[] = [];
+  const loads: Awaited<ReturnType<typeof selectiveLoad>>[] = [];
+  for (const [name, script] of [["callvault", "callvault-server.js"], ["bare", "reference-server.js"]] as const) {
+    const server = await startServer(name, script, [String(sockets), DB]);
+    servers.push(server);
+    loads.push(await selectiveLoad(server));
+  }
+  const measured: SelectiveRound[][] = [[], []];
+  for (let r = 0; r < rounds; r++) {
+    for (const i of r % 2 === 0 ? [0, 1] : [1, 0]) {
+      log(await settle());
+      measured[i].push(await loads[i].round(Math.round(events / rounds)));
+    }
+  }
+  for (const load of loads) load.close();
+  for (const server of servers) await stop(server);
+  return servers.map((server, i) => {
+    const sum = (pick: (round: SelectiveRound) => number | undefined) => measured[i].reduce((total, round) => total + (pick(round) ?? 0), 0);
+    const toggles = sum((round) => round.toggles);
+    const perToggle = (ms: number) => (ms * 1000) / toggles;
+    const result = {
+      deliveriesPerSecond: toggles / sum((round) => round.elapsed),
+      serverCpuUsPerDelivery: perToggle(sum((round) => round.serverMs)),
+      rounds: measured[i].map((round) => round.toggles / round.elapsed),
+    };
+    const groups = sum((round) => round.groups);
+    log(
+      `${server.name} selective, ${sockets} agents: ${fmt(result.deliveriesPerSecond)}/s (rounds ${result.rounds.map((rate) => fmt(rate)).join(", ")}); CPU per toggle: server ${fmt(result.serverCpuUsPerDelivery)} + generator ${fmt(perToggle(sum((round) => round.generatorMs)))}` +
+        (measured[i][0].databaseMs === undefined ? "" : ` + database ${fmt(perToggle(sum((round) => round.databaseMs)))}`) +
+        ` µs${groups > 0 ? `; ${fmt(sum((round) => round.units) / groups, 1)} units per group commit` : ""}`,
+    );
+    return result;
+  });
 }
 
 async function latency(server: Server, agents: Agents, ratePerSecond: number, seconds: number) {
@@ -374,18 +428,17 @@ async function main() {
     }
     for (const sockets of ONLY.has("a") || ONLY.has("selective") ? (QUICK ? [AGENTS] : [AGENTS, 5000]) : []) {
       const sel: Record<string, { dps: number[]; cpu: number[] }> = { callvault: { dps: [], cpu: [] }, bare: { dps: [], cpu: [] } };
+      const ratios: number[] = [];
       for (let r = 0; r < repeats; r++) {
-        for (const [name, script] of [["callvault", "callvault-server.js"], ["bare", "reference-server.js"]] as const) {
-          if (name === "callvault") log(await settle());
-          const server = await startServer(name, script, [String(sockets), DB]);
-          const result = await selective(server, new Agents(server.target), QUICK ? 1000 : 2000);
+        const [callvault, bare] = await selectivePair(sockets, QUICK ? 2000 : 4000, 4);
+        for (const [name, result] of [["callvault", callvault], ["bare", bare]] as const) {
           sel[name].dps.push(result.deliveriesPerSecond);
           sel[name].cpu.push(result.serverCpuUsPerDelivery);
-          await stop(server);
         }
+        ratios.push(callvault.deliveriesPerSecond / bare.deliveriesPerSecond);
       }
       rows.push(
-        `| selective, ${fmt(sockets)} agents each watching their own call | ${fmt(median(sel.callvault.dps))}/s, ${fmt(median(sel.callvault.cpu))} µs CPU/delivery | ${fmt(median(sel.bare.dps))}/s, ${fmt(median(sel.bare.cpu))} µs | ${fmt(median(sel.callvault.dps) / median(sel.bare.dps), 2)} |`,
+        `| selective, ${fmt(sockets)} agents each watching their own call | ${fmt(median(sel.callvault.dps))}/s, ${fmt(median(sel.callvault.cpu))} µs CPU/delivery | ${fmt(median(sel.bare.dps))}/s, ${fmt(median(sel.bare.cpu))} µs | ${fmt(median(ratios), 2)}${ratios.length > 1 ? ` (${ratios.map((ratio) => fmt(ratio, 2)).join(", ")})` : ""} |`,
       );
     }
     console.log("(a) fan-out (deliveries/s; server CPU per delivery)\n| measurement | callvault | bare graphql-ws + graphql-js | ratio |\n|---|---|---|---|");
