@@ -67,3 +67,61 @@ describe("GraphQL over HTTP POST", () => {
     expect(response.headers.get("access-control-allow-origin")).toBe("*");
   });
 });
+
+describe("the POST lane (graphql-post-lane.ts): the common case without Apollo's pipeline, answered as Apollo answers it", () => {
+  // An Accept header Apollo negotiates sends the same request through Apollo, for the same answer to compare with.
+  const VIA_APOLLO = { accept: "application/json, text/plain;q=0.5" };
+  const both = async (body: Record<string, unknown>, token = agent.token) => {
+    const send = async (extra: Record<string, string>, requestId: string) => {
+      const response = await fetch(t.url, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "x-request-id": requestId, ...extra },
+        body: JSON.stringify(body),
+      });
+      // The request ids differ by one letter, so the bodies compare equal once it is put back.
+      return { status: response.status, type: response.headers.get("content-type"), body: (await response.text()).replaceAll(requestId, "request") };
+    };
+    const before = { ...t.app.server.postLane };
+    const lane = await send({}, "lane-1");
+    const afterLane = { ...t.app.server.postLane };
+    const apollo = await send(VIA_APOLLO, "apollo-1");
+    expect(t.app.server.postLane.answered).toBe(afterLane.answered);
+    return { lane, apollo, answeredByLane: afterLane.answered - before.answered === 1 };
+  };
+
+  it.each([
+    ["a query", { query: "{ me { id roles } }" }],
+    ["a query with variables and an operation name", { query: "query A($id: ID!) { agentRecordingStatus(agentId: $id) { agentId state } } query B { me { id } }", variables: { id: "x" }, operationName: "A" }],
+    ["a domain error in a mutation (no live call)", { query: "mutation { pauseRecording(input: {}) { id } }" }],
+    ["a refusal (FORBIDDEN) with data null", { query: "{ auditLog { edges { cursor } } }" }],
+    ["an argument that fails validation (BAD_USER_INPUT)", { query: `mutation { pauseRecording(input: { holdKey: "${"k".repeat(101)}" }) { id } }` }],
+  ])("answers %s itself, byte for byte as Apollo does", async (_name, body) => {
+    const { lane, apollo, answeredByLane } = await both(body);
+    expect(answeredByLane).toBe(true);
+    expect(lane).toEqual(apollo);
+    expect(lane.type).toBe("application/json; charset=utf-8");
+  });
+
+  it.each([
+    ["a text that does not parse", { query: "{ me { id " }, ["GRAPHQL_PARSE_FAILED"], 400],
+    ["a text that does not validate", { query: "{ me { nope } }" }, ["GRAPHQL_VALIDATION_FAILED"], 400],
+    ["variables that do not coerce", { query: "query($id: ID!) { agentRecordingStatus(agentId: $id) { state } }", variables: {} }, ["BAD_USER_INPUT"], 400],
+    ["a subscription", { query: "subscription { recordingStateChanged(agentId: \"x\") { sequence } }" }, ["BAD_REQUEST"], 400],
+    ["an operation name that names nothing", { query: "{ me { id } }", operationName: "Nope" }, ["BAD_USER_INPUT"], 400],
+    ["a request with extensions", { query: "{ me { id } }", extensions: { client: "test" } }, [], 200],
+  ])("hands %s to Apollo, which answers it as before", async (_name, body, codes, status) => {
+    const before = { ...t.app.server.postLane };
+    const response = await post(JSON.stringify(body), { "content-type": "application/json" });
+    expect([response.status, codesOf((await response.json()) as GraphQLResponse)]).toEqual([status, codes]);
+    expect(t.app.server.postLane.answered).toBe(before.answered);
+    expect(t.app.server.postLane.toApollo).toBe(before.toApollo + 1);
+  });
+
+  it("hands a token it cannot verify to Apollo (UNAUTHENTICATED, 401), having run nothing", async () => {
+    const { lane, apollo, answeredByLane } = await both({ query: "{ me { id } }" }, "not-a-token");
+    expect(answeredByLane).toBe(false);
+    expect(lane).toEqual(apollo);
+    expect([lane.status, codesOf(JSON.parse(lane.body))]).toEqual([401, ["UNAUTHENTICATED"]]);
+  });
+});
+

@@ -12,6 +12,8 @@ export interface GraphQLPostOptions<Context extends BaseContext> {
   path: string;
   maxBodyBytes: number;
   apollo: ApolloServer<Context>;
+  /** Answers the common case without Apollo's pipeline; undefined hands the request to Apollo. */
+  lane?: { answer(req: http.IncomingMessage, body: unknown): Promise<{ status: number; body: string } | undefined> };
   context: (req: http.IncomingMessage) => Promise<Context>;
   /** Stamps the request as every route's first middleware does (request id, arrival time). */
   stamp: (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -71,6 +73,14 @@ export function handleGraphQLPost<Context extends BaseContext>(options: GraphQLP
 }
 
 async function respond<Context extends BaseContext>(options: GraphQLPostOptions<Context>, req: http.IncomingMessage, res: http.ServerResponse, body: unknown) {
+  const answered = await options.lane?.answer(req, body);
+  if (answered) {
+    res.statusCode = answered.status;
+    res.setHeader("Content-Type", "application/json; charset=utf-8");
+    res.setHeader("Content-Length", Buffer.byteLength(answered.body));
+    res.end(answered.body);
+    return;
+  }
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);

@@ -8,16 +8,18 @@ import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import cors from "cors";
 import express, { ErrorRequestHandler, Express } from "express";
-import { BREAK, DocumentNode, GraphQLError, GraphQLFormattedError, GraphQLSchema, isInterfaceType, isObjectType, Kind, OperationTypeNode, visit } from "graphql";
+import { GraphQLError, GraphQLFormattedError, GraphQLSchema, OperationTypeNode } from "graphql";
 import { WebSocket, WebSocketServer } from "ws";
 import type { Authenticator } from "../auth/authenticator";
 import type { EventBus } from "../events/event-bus";
 import { DomainError } from "../common/errors";
 import type { GraphQLContext, SubscriptionStreams } from "../graphql/context";
 import { createErrorFormatter, toGraphQLError } from "../graphql/errors";
-import { complexityErrors, LIMITS, validationRules } from "../graphql/limits";
+import { complexityVerdicts, type ComplexityVerdicts } from "../graphql/complexity-verdicts";
+import { LIMITS, validationRules } from "../graphql/limits";
 import { attachGraphQLWs } from "./graphql-ws";
 import { handleGraphQLPost, isPlainGraphQLPost } from "./graphql-post";
+import { createPostLane } from "./graphql-post-lane";
 import { requestIdFrom } from "./request-id";
 import type { Log } from "../logging/logger";
 import { severityOf } from "../logging/severity";
@@ -54,6 +56,8 @@ export interface RunningHttpServer {
   stopAccepting(): void;
   /** Closes WebSockets with 1001 (going away), drains HTTP requests and stops listening. */
   close(): Promise<void>;
+  /** Plain POSTs answered without Apollo's pipeline, and those handed to it (graphql-post-lane.ts). */
+  postLane: Readonly<{ answered: number; toApollo: number }>;
   /** Open WebSocket connections on a path (e.g. GRAPHQL_PATH: subscription clients). */
   connections(path: string): number;
 }
@@ -119,6 +123,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     ));
   });
 
+  const complexity = complexityVerdicts(options.schema);
   const apollo = new ApolloServer<GraphQLContext>({
     schema: options.schema,
     introspection: !options.production,
@@ -151,7 +156,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
           };
         },
       },
-      complexityPlugin(options.schema),
+      complexityPlugin(complexity),
       // No field carries a cache hint, and its per-field hook made Apollo wrap every resolver of every request.
       // Its one effect, `Cache-Control: no-store`, is set with the request id instead (`noStore`).
       ApolloServerPluginCacheControlDisabled(),
@@ -177,10 +182,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   };
   // GraphQL answers hold recordings, holds and audit data: never kept by a browser or a proxy.
   const noStore = (res: http.ServerResponse) => res.setHeader("Cache-Control", "no-store");
+  const lane = createPostLane({ schema: options.schema, production: options.production, complexity, context: graphqlContext, format });
   const graphqlPost = handleGraphQLPost({
     path: GRAPHQL_PATH,
     maxBodyBytes: LIMITS.maxPayloadBytes,
     apollo,
+    lane,
     context: graphqlContext,
     stamp: (req, res) => (stamp(req, res), noStore(res)),
     log: options.log,
@@ -226,6 +233,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     url: `http://localhost:${port}${GRAPHQL_PATH}`,
     port,
     httpServer,
+    postLane: lane.stats,
     stopAccepting() {
       accepting = false;
     },
@@ -234,6 +242,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     },
     async close() {
       accepting = false;
+      lane.close();
       await Promise.all(sockets.flatMap((ws) => [...ws.clients].map((client) => closeGoingAway(client))));
       await apollo.stop();
       for (const ws of sockets) ws.close();
@@ -279,49 +288,7 @@ function refuseUpgrade(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
-function schemaWeighsArguments(schema: GraphQLSchema): boolean {
-  return Object.values(schema.getTypeMap()).some(
-    (type) => (isObjectType(type) || isInterfaceType(type)) && Object.values(type.getFields()).some((field) => field.extensions?.complexity !== undefined),
-  );
-}
-
-/** Whether an @include/@skip in the document takes its condition from a variable. */
-function conditionalOnVariables(document: DocumentNode): boolean {
-  let found = false;
-  visit(document, {
-    Directive(node) {
-      if ((node.name.value === "include" || node.name.value === "skip") && node.arguments?.some((argument) => argument.value.kind === Kind.VARIABLE)) {
-        found = true;
-        return BREAK;
-      }
-      return undefined;
-    },
-  });
-  return found;
-}
-
-/** Per document Apollo already parsed and cached, the verdicts for the variables seen (bounded). */
-const COMPLEXITY_VERDICTS_PER_DOCUMENT = 256;
-
-function complexityPlugin(schema: GraphQLSchema): ApolloServerPlugin<GraphQLContext> {
-  // Walking the document for its complexity cost as much as executing a pause: Apollo hands back the same
-  // DocumentNode for the same query text, and the same variables give the same figure.
-  // Variables only change the figure through a field's own complexity function or an @include/@skip on a
-  // variable; without those (the usual case: every agent pauses with their own id) one verdict serves all.
-  const fieldsWeighArguments = schemaWeighsArguments(schema);
-  const verdicts = new WeakMap<DocumentNode, { weighsVariables: boolean; byInput: Map<string, GraphQLError | null> }>();
-  const verdictOf = (document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined | null) => {
-    let known = verdicts.get(document);
-    if (!known) verdicts.set(document, (known = { weighsVariables: fieldsWeighArguments || conditionalOnVariables(document), byInput: new Map() }));
-    const { weighsVariables, byInput } = known;
-    const key = `${operationName ?? ""}\u0000${weighsVariables ? JSON.stringify(variables ?? {}) : ""}`;
-    const verdict = byInput.get(key);
-    if (verdict !== undefined) return verdict;
-    const [error] = complexityErrors(schema, document, variables, operationName);
-    if (byInput.size >= COMPLEXITY_VERDICTS_PER_DOCUMENT) byInput.clear();
-    byInput.set(key, error ?? null);
-    return error ?? null;
-  };
+function complexityPlugin(verdictOf: ComplexityVerdicts): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       return {
