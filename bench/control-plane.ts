@@ -338,24 +338,29 @@ const GROWTH_STEPS = [
  * (d) One running server while idle watchers arrive: pairs/s with none, 1,000 and 5,000 watching calls the run does
  * not touch (the 5,000 twice: right after 4,000 arrived at once, and a run later), then none again after they hung
  * up. The same process, warmed the same way, meets every count, and the two runs without watchers bracket the
- * others in time, so the VM's drift between them shows.
+ * others in time. callvault and the bare server run at once and are measured alternately at every step (the order
+ * swapped from one step to the next): this VM's speed drifts by a third within minutes, and a server measured
+ * alone met a slower machine at its later steps as easily as more watchers. Returns each server's runs, by step.
  */
-async function growth(server: Server, agents: Agents, clients: number, seconds: number): Promise<PairsRun[]> {
+async function growthPair(servers: Server[], clients: number, seconds: number): Promise<PairsRun[][]> {
+  const agents = servers.map((server) => new Agents(server.target));
   // A fresh process's first seconds run colder code than its later ones: not measured, so the first step is not the slowest for that.
-  await pairsRun(server, agents, clients, seconds / 2, "warm-up, no watchers");
-  const runs: PairsRun[] = [];
-  const open: Subscribers[] = [];
+  for (const [i, server] of servers.entries()) await pairsRun(server, agents[i], clients, seconds / 2, "warm-up, no watchers");
+  const runs: PairsRun[][] = servers.map(() => []);
+  const open: Subscribers[][] = servers.map(() => []);
   let watching = 0;
-  for (const { watchers: count, label } of GROWTH_STEPS) {
-    if (count > watching) open.push(await openWatchers(server, clients, "idle", count - watching, watching));
-    if (count === 0 && watching > 0) {
-      for (const subs of open.splice(0)) subs.close();
-      // The server's side of 5,000 hang-ups is handled before the run, not in it.
-      await new Promise((resolve) => setTimeout(resolve, 2000));
+  for (const [step, { watchers: count, label }] of GROWTH_STEPS.entries()) {
+    for (const [i, server] of servers.entries()) {
+      if (count > watching) open[i].push(await openWatchers(server, clients, "idle", count - watching, watching));
+      if (count === 0 && watching > 0) for (const subs of open[i].splice(0)) subs.close();
     }
+    // The servers' side of 5,000 hang-ups is handled before the runs, not in them.
+    if (count === 0 && watching > 0) await new Promise((resolve) => setTimeout(resolve, 2000));
     watching = count;
-    if (server.name === "callvault" && SETTLE) log(await settle());
-    runs.push(await pairsRun(server, agents, clients, seconds, `idle watchers ${label}`));
+    for (const i of step % 2 === 0 ? [0, 1] : [1, 0]) {
+      if (SETTLE) log(await settle());
+      runs[i].push(await pairsRun(servers[i], agents[i], clients, seconds, `idle watchers ${label}`));
+    }
   }
   return runs;
 }
@@ -530,11 +535,11 @@ async function main() {
     const seconds = QUICK ? 4 : 8;
     const runs: Record<"callvault" | "bare", PairsRun[][]> = { callvault: [], bare: [] };
     for (let r = 0; r < (QUICK ? 1 : 3); r++) {
-      for (const [name, script] of [["callvault", "callvault-server.js"], ["bare", "reference-server.js"]] as const) {
-        const server = await startServer(name, script, [String(AGENTS), DB]);
-        runs[name].push(await growth(server, new Agents(server.target), clients, seconds));
-        await stop(server);
-      }
+      const servers = [await startServer("callvault", "callvault-server.js", [String(AGENTS), DB]), await startServer("bare", "reference-server.js", [String(AGENTS), DB])];
+      const [callvault, bare] = await growthPair(servers, clients, seconds);
+      runs.callvault.push(callvault);
+      runs.bare.push(bare);
+      for (const server of servers) await stop(server);
     }
     /** A step's pairs/s against the mean of the same repeat's two runs without watchers (before and after). */
     const shares = (name: "callvault" | "bare", step: number) =>
@@ -544,12 +549,16 @@ async function main() {
       const cpu = median(runs[name].map((repeat) => repeat[step].cpuUsPerPair.server!));
       return `${fmt(pairs)} (${fmt(cpu)} µs) | ${fmt(median(shares(name, step)), 2)} (${shares(name, step).map((share) => fmt(share, 2)).join(", ")})`;
     };
+    /** callvault's share over the bare server's, repeat by repeat: what watchers cost callvault beyond what they cost a bare server measured beside it. */
+    const relative = (step: number) => shares("callvault", step).map((share, r) => share / shares("bare", step)[r]);
     console.log(
       `(d) one running server while idle watchers arrive (${clients} clients; pairs/s and the server's CPU per pair, medians of ${runs.callvault.length}; ` +
-        `share: against the mean of the same repeat's runs before any watcher came and after all left, by repeat in brackets)`,
+        `share: against the mean of the same repeat's runs before any watcher came and after all left, by repeat in brackets; callvault and the bare server measured alternately at every step)`,
     );
-    console.log(`| watchers of calls the run does not touch | callvault | share | bare server | share |\n|---|---|---|---|---|`);
-    GROWTH_STEPS.forEach(({ label }, step) => console.log(`| ${label} | ${cell("callvault", step)} | ${cell("bare", step)} |`));
+    console.log(`| watchers of calls the run does not touch | callvault | share | bare server | share | callvault's share ÷ bare's |\n|---|---|---|---|---|---|`);
+    GROWTH_STEPS.forEach(({ label }, step) =>
+      console.log(`| ${label} | ${cell("callvault", step)} | ${cell("bare", step)} | ${fmt(median(relative(step)), 2)} (${relative(step).map((x) => fmt(x, 2)).join(", ")}) |`),
+    );
   }
 }
 

@@ -1,13 +1,13 @@
 import type http from "node:http";
-import { execute, GraphQLFormattedError, GraphQLSchema, getOperationAST, OperationTypeNode, specifiedRules } from "graphql";
+import { execute, GraphQLFormattedError, GraphQLSchema, getOperationAST, OperationTypeNode } from "graphql";
 import type { GraphQLContext } from "../graphql/context";
 import type { ComplexityVerdicts } from "../graphql/complexity-verdicts";
-import { DocumentCache } from "../graphql/document-cache";
-import { LIMITS, validationRules } from "../graphql/limits";
+import type { DocumentCache } from "../graphql/document-cache";
 
 export interface PostLaneOptions {
   schema: GraphQLSchema;
-  production: boolean;
+  /** Parsed and validated once per query text, shared with graphql-ws (the same rules and limits as Apollo's). */
+  documents: DocumentCache;
   complexity: ComplexityVerdicts;
   context: (req: http.IncomingMessage) => Promise<GraphQLContext>;
   /** The formatter Apollo is given, with the request id. */
@@ -51,7 +51,7 @@ function plainOperation(body: unknown): PlainOperation | undefined {
  * anything, and Apollo answers it exactly as before.
  */
 export function createPostLane(options: PostLaneOptions) {
-  const documents = new DocumentCache(options.schema, [...specifiedRules, ...validationRules(options.production)], LIMITS.maxTokens);
+  const { documents } = options;
   let open = true;
   /** Requests answered here, and those handed to Apollo. */
   const stats = { answered: 0, toApollo: 0 };

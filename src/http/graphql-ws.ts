@@ -1,4 +1,4 @@
-import { GraphQLError, GraphQLSchema, specifiedRules, getOperationAST } from "graphql";
+import { GraphQLError, GraphQLSchema, getOperationAST } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import type { WebSocketServer } from "ws";
 import { DomainError } from "../common/errors";
@@ -6,8 +6,9 @@ import type { Authenticator } from "../auth/authenticator";
 import type { Viewer } from "../auth/viewer";
 import type { EventBus } from "../events/event-bus";
 import type { GraphQLContext, SubscriptionStreams } from "../graphql/context";
-import { DocumentCache } from "../graphql/document-cache";
-import { complexityErrors, LIMITS, validationRules } from "../graphql/limits";
+import type { DocumentCache } from "../graphql/document-cache";
+import type { ComplexityVerdicts } from "../graphql/complexity-verdicts";
+import { LIMITS } from "../graphql/limits";
 import { requestIdFrom } from "./request-id";
 import { SharedSubscriptions } from "./shared-subscriptions";
 
@@ -18,6 +19,10 @@ export interface GraphQLWsOptions {
   authenticator: Authenticator;
   streams: SubscriptionStreams;
   production: boolean;
+  /** Parsed and validated once per query text, shared with the POST lane. */
+  documents: DocumentCache;
+  /** The complexity limit's verdicts, shared with Apollo and the POST lane. */
+  complexity: ComplexityVerdicts;
   formatError: Formatter;
   /** Role changes reach the socket through it (its cached viewer is dropped). */
   bus: EventBus;
@@ -40,7 +45,7 @@ type SocketState = Record<PropertyKey, unknown> & {
  * complexity limit, introspection setting and error masking here. Authentication happens in connection_init.
  */
 export function attachGraphQLWs(wsServer: WebSocketServer, options: GraphQLWsOptions) {
-  const documents = new DocumentCache(options.schema, [...specifiedRules, ...validationRules(options.production)], LIMITS.maxTokens);
+  const { documents } = options;
   const state = (extra: unknown) => extra as SocketState;
   const requestIdsOf = (extra: unknown) => (state(extra).requestIds ??= new Map());
   const arrivalsOf = (extra: unknown) => (state(extra).receivedAt ??= new Map());
@@ -94,8 +99,8 @@ export function attachGraphQLWs(wsServer: WebSocketServer, options: GraphQLWsOpt
         if ("parseError" in checked) return [checked.parseError].map(withCode("GRAPHQL_PARSE_FAILED"));
         if ("validationErrors" in checked) return checked.validationErrors.map(withCode("GRAPHQL_VALIDATION_FAILED"));
         const { document } = checked;
-        const complexity = complexityErrors(options.schema, document, payload.variables ?? undefined, payload.operationName);
-        if (complexity.length) return complexity;
+        const refused = options.complexity(document, payload.variables ?? undefined, payload.operationName);
+        if (refused) return [refused];
         if (!getOperationAST(document, payload.operationName)) return [new GraphQLError("Unable to identify operation", { extensions: { code: "BAD_USER_INPUT" } })];
         return { schema: options.schema, document, variableValues: payload.variables, operationName: payload.operationName };
       },

@@ -8,7 +8,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import cors from "cors";
 import express, { ErrorRequestHandler, Express } from "express";
-import { GraphQLError, GraphQLFormattedError, GraphQLSchema, OperationTypeNode } from "graphql";
+import { GraphQLError, GraphQLFormattedError, GraphQLSchema, OperationTypeNode, specifiedRules } from "graphql";
 import { WebSocket, WebSocketServer } from "ws";
 import type { Authenticator } from "../auth/authenticator";
 import type { EventBus } from "../events/event-bus";
@@ -16,6 +16,7 @@ import { DomainError } from "../common/errors";
 import type { GraphQLContext, SubscriptionStreams } from "../graphql/context";
 import { createErrorFormatter, toGraphQLError } from "../graphql/errors";
 import { complexityVerdicts, type ComplexityVerdicts } from "../graphql/complexity-verdicts";
+import { DocumentCache } from "../graphql/document-cache";
 import { LIMITS, validationRules } from "../graphql/limits";
 import { attachGraphQLWs } from "./graphql-ws";
 import { handleGraphQLPost, isPlainGraphQLPost } from "./graphql-post";
@@ -91,8 +92,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
   const upgradeTurns = takeTurns(UPGRADES_PER_TURN);
   const graphqlWs = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxPayloadBytes });
+  // One cache of checked documents and one of complexity verdicts, for graphql-ws and the POST lane alike: the
+  // same rules and limits as Apollo's.
+  const documents = new DocumentCache(options.schema, [...specifiedRules, ...validationRules(options.production)], LIMITS.maxTokens);
+  const complexity = complexityVerdicts(options.schema);
   const wsCleanup = attachGraphQLWs(graphqlWs, {
     schema: options.schema,
+    documents,
+    complexity,
     authenticator: options.authenticator,
     streams: options.streams,
     production: options.production,
@@ -123,7 +130,6 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     ));
   });
 
-  const complexity = complexityVerdicts(options.schema);
   const apollo = new ApolloServer<GraphQLContext>({
     schema: options.schema,
     introspection: !options.production,
@@ -182,7 +188,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   };
   // GraphQL answers hold recordings, holds and audit data: never kept by a browser or a proxy.
   const noStore = (res: http.ServerResponse) => res.setHeader("Cache-Control", "no-store");
-  const lane = createPostLane({ schema: options.schema, production: options.production, complexity, context: graphqlContext, format });
+  const lane = createPostLane({ schema: options.schema, documents, complexity, context: graphqlContext, format });
   const graphqlPost = handleGraphQLPost({
     path: GRAPHQL_PATH,
     maxBodyBytes: LIMITS.maxPayloadBytes,
