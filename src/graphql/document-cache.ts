@@ -2,15 +2,16 @@ import { DocumentNode, GraphQLError, GraphQLSchema, parse, validate, ValidationR
 
 export type CheckedDocument = { document: DocumentNode } | { parseError: GraphQLError } | { validationErrors: readonly GraphQLError[] };
 
-/** Distinct subscription texts a server keeps parsed; clients send a handful (their UI's), so this is ample. */
+/** Distinct query texts a server keeps parsed; clients send a handful (their UI's), so this is ample. */
 const CAPACITY = 500;
 
 /**
- * Subscription documents parsed and validated once per distinct query text, as Apollo's document store does for
- * HTTP. Every socket sent its own copy of the same few subscriptions, and each kept its own syntax tree (tokens,
- * locations, nodes: about 15 KB) for as long as it stayed subscribed: 5,000 watchers held 75 MB of identical
- * trees, and every major garbage collection walked them. Only documents that pass are kept (the least recently used
- * goes first), so refused texts cannot fill it. Executing never changes a document, so one serves every socket.
+ * Documents parsed and validated once per distinct query text, for graphql-ws and the POST lane, as Apollo's
+ * document store does for what it serves. Every socket sent its own copy of the same few subscriptions, and each
+ * kept its own syntax tree (tokens, locations, nodes: about 15 KB) for as long as it stayed subscribed: 5,000
+ * watchers held 75 MB of identical trees, and every major garbage collection walked them. Only documents that
+ * pass are kept (the least recently used goes first), so refused texts cannot fill it. Executing never changes a
+ * document, so one serves every socket and every request.
  */
 export class DocumentCache {
   private readonly documents = new Map<string, DocumentNode>();
