@@ -405,7 +405,12 @@ function raw(clients: number, seconds: number, mode: RawMode): Promise<PairsRun>
   });
 }
 
-const median = (values: number[]) => percentile(values, 50);
+/** The middle value; of an even count, the mean of the two middle ones (two repeats give their mean, not the higher). */
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
 const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 async function main() {
