@@ -6,7 +6,10 @@ export function isUniqueViolation(error: unknown): boolean {
   return errno === 1062 || code === "ER_DUP_ENTRY" || code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
 }
 
-/** True when a `… FOR UPDATE NOWAIT` found the row locked: MySQL 8 answers 3572, MariaDB a lock wait timeout (1205). */
+/**
+ * True when a statement that must not wait (`SqlStatement.noWait`) found the row locked: MySQL 8 answers its
+ * `FOR UPDATE NOWAIT` claim with 3572, MariaDB a lock wait timeout (1205).
+ */
 export function isLockNotAvailable(error: unknown): boolean {
   const e = error as { driverError?: { errno?: number }; errno?: number };
   const errno = e?.driverError?.errno ?? e?.errno;
